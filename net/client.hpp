@@ -1,0 +1,88 @@
+// One client connection to an Obrol server, on its own network thread. The public methods
+// are called from the UI (or console) thread and never block on sockets; results come back
+// as ClientEvents through the queue.
+#pragma once
+
+#include "engine/event_queue.hpp"
+#include "net/connection.hpp"
+#include "net/protocol.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace obrol::net {
+
+struct ClientConfig
+{
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 55000;
+    std::string nick;
+    std::chrono::milliseconds connectTimeout{10000};
+    ConnectionLimits limits;
+};
+
+// Why a connection ended; also the headless client's exit code (see README).
+enum class EndReason : int
+{
+    Quit = 0,           // we asked to leave
+    Refused = 2,        // the server refused the handshake (nick taken/invalid, full, version)
+    ConnectFailed = 3,  // could not reach the server
+    Lost = 4,           // the connection dropped or timed out
+    ServerStopped = 5,  // the server said it is stopping
+    Kicked = 6,         // the server removed us
+    ProtocolError = 7,  // the server sent something we cannot read, or rejected our frames
+};
+
+const char* EndReasonName(EndReason reason);
+
+struct ClientEvent
+{
+    enum class Kind
+    {
+        Connecting, // text: "host:port"
+        Connected,  // welcome
+        Chat,       // chat
+        Ack,        // ack
+        Error,      // error
+        Ended,      // reason, refuse (when Refused), text: human-readable why. Always the last event.
+    };
+    Kind kind = Kind::Connecting;
+    std::string text;
+    Welcome welcome;
+    Chat chat;
+    Ack ack;
+    Error error;
+    EndReason reason = EndReason::Quit;
+    RefuseCode refuse = RefuseCode::BadHello;
+};
+
+class Client
+{
+public:
+    explicit Client(engine::EventQueue<ClientEvent>& events);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // Starts connecting; ends any previous connection first.
+    void Connect(ClientConfig config);
+    // Sends a message to everyone (to empty) or to one user; returns its client message id,
+    // or 0 when there is no connection to send it on.
+    std::uint64_t Say(std::string to, std::string text);
+    void Disconnect(); // -> Ended{Quit}
+    bool Active() const { return m_active.load(std::memory_order_acquire); }
+
+private:
+    class Core;
+    void JoinThread();
+
+    engine::EventQueue<ClientEvent>& m_events;
+    std::unique_ptr<Core> m_core;
+    std::thread m_thread;
+    std::atomic<bool> m_active{false};
+    std::uint64_t m_nextClientMsgId = 1;
+};
+
+} // namespace obrol::net

@@ -1,0 +1,363 @@
+#include "net/protocol.hpp"
+
+#include "engine/utf8.hpp"
+
+#include <cstring>
+#include <type_traits>
+
+namespace obrol::net {
+
+// [SECTION] Encoding
+
+namespace {
+
+class Writer
+{
+public:
+    explicit Writer(FrameType type)
+    {
+        m_out.resize(HeaderBytes);
+        m_out[4] = static_cast<std::uint8_t>(type);
+    }
+
+    void U8(std::uint8_t v) { m_out.push_back(v); }
+    void U16(std::uint16_t v) { Big(v, 2); }
+    void U32(std::uint32_t v) { Big(v, 4); }
+    void U64(std::uint64_t v) { Big(v, 8); }
+    void I64(std::int64_t v) { Big(static_cast<std::uint64_t>(v), 8); }
+    void Str(const std::string& s)
+    {
+        U32(static_cast<std::uint32_t>(s.size()));
+        m_out.insert(m_out.end(), s.begin(), s.end());
+    }
+
+    std::vector<std::uint8_t> Finish()
+    {
+        const std::uint32_t length = static_cast<std::uint32_t>(m_out.size() - HeaderBytes);
+        for (int i = 0; i < 4; ++i)
+            m_out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
+        return std::move(m_out);
+    }
+
+private:
+    void Big(std::uint64_t v, int bytes)
+    {
+        for (int i = bytes - 1; i >= 0; --i)
+            m_out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+
+    std::vector<std::uint8_t> m_out;
+};
+
+template <class T> constexpr FrameType TypeOf();
+template <> constexpr FrameType TypeOf<Hello>() { return FrameType::Hello; }
+template <> constexpr FrameType TypeOf<Welcome>() { return FrameType::Welcome; }
+template <> constexpr FrameType TypeOf<Refuse>() { return FrameType::Refuse; }
+template <> constexpr FrameType TypeOf<Say>() { return FrameType::Say; }
+template <> constexpr FrameType TypeOf<Chat>() { return FrameType::Chat; }
+template <> constexpr FrameType TypeOf<Ack>() { return FrameType::Ack; }
+template <> constexpr FrameType TypeOf<Error>() { return FrameType::Error; }
+template <> constexpr FrameType TypeOf<Ping>() { return FrameType::Ping; }
+template <> constexpr FrameType TypeOf<Pong>() { return FrameType::Pong; }
+template <> constexpr FrameType TypeOf<Bye>() { return FrameType::Bye; }
+
+void Put(Writer& w, const Hello& m) { w.U16(m.version); w.Str(m.nick); w.Str(m.software); }
+void Put(Writer& w, const Welcome& m)
+{
+    w.U16(m.version);
+    w.Str(m.nick);
+    w.Str(m.serverName);
+    w.I64(m.serverTimeMs);
+    w.U32(m.heartbeatSeconds);
+    w.U32(m.maxTextBytes);
+    w.U32(static_cast<std::uint32_t>(m.users.size()));
+    for (const auto& u : m.users)
+        w.Str(u);
+}
+void Put(Writer& w, const Refuse& m) { w.U8(static_cast<std::uint8_t>(m.code)); w.Str(m.reason); }
+void Put(Writer& w, const Say& m) { w.U64(m.clientMsgId); w.Str(m.to); w.Str(m.text); }
+void Put(Writer& w, const Chat& m)
+{
+    w.U64(m.id);
+    w.I64(m.timeMs);
+    w.U8(static_cast<std::uint8_t>(m.kind));
+    w.Str(m.from);
+    w.Str(m.to);
+    w.Str(m.text);
+}
+void Put(Writer& w, const Ack& m) { w.U64(m.clientMsgId); w.U64(m.id); w.I64(m.timeMs); }
+void Put(Writer& w, const Error& m) { w.U8(static_cast<std::uint8_t>(m.code)); w.U64(m.clientMsgId); w.Str(m.text); }
+void Put(Writer& w, const Ping& m) { w.U64(m.token); }
+void Put(Writer& w, const Pong& m) { w.U64(m.token); }
+void Put(Writer& w, const Bye& m) { w.U8(static_cast<std::uint8_t>(m.reason)); w.Str(m.text); }
+
+} // namespace
+
+std::vector<std::uint8_t> Encode(const Message& message)
+{
+    return std::visit(
+        [](const auto& m) {
+            Writer w(TypeOf<std::decay_t<decltype(m)>>());
+            Put(w, m);
+            return w.Finish();
+        },
+        message);
+}
+
+// [SECTION] Decoding
+
+namespace {
+
+class Reader
+{
+public:
+    explicit Reader(std::span<const std::uint8_t> in) : m_in(in) {}
+
+    DecodeError error = DecodeError::None;
+
+    std::uint8_t U8() { return static_cast<std::uint8_t>(Big(1)); }
+    std::uint16_t U16() { return static_cast<std::uint16_t>(Big(2)); }
+    std::uint32_t U32() { return static_cast<std::uint32_t>(Big(4)); }
+    std::uint64_t U64() { return Big(8); }
+    std::int64_t I64() { return static_cast<std::int64_t>(Big(8)); }
+
+    std::string Str(std::size_t limit)
+    {
+        const std::uint32_t length = U32();
+        if (error != DecodeError::None)
+            return {};
+        if (length > Remaining())
+        {
+            Fail(length > MaxFramePayload ? DecodeError::BadLength : DecodeError::Truncated);
+            return {};
+        }
+        if (length > limit)
+        {
+            Fail(DecodeError::BadLength);
+            return {};
+        }
+        std::string s(reinterpret_cast<const char*>(m_in.data() + m_pos), length);
+        m_pos += length;
+        if (!engine::IsValidUtf8(s))
+            Fail(DecodeError::InvalidUtf8);
+        return s;
+    }
+
+    std::size_t Remaining() const { return m_in.size() - m_pos; }
+
+    void Fail(DecodeError e)
+    {
+        if (error == DecodeError::None)
+            error = e;
+    }
+
+    DecodeError Finish()
+    {
+        if (error == DecodeError::None && m_pos != m_in.size())
+            error = DecodeError::TrailingBytes;
+        return error;
+    }
+
+private:
+    std::uint64_t Big(std::size_t bytes)
+    {
+        if (error != DecodeError::None)
+            return 0;
+        if (Remaining() < bytes)
+        {
+            Fail(DecodeError::Truncated);
+            return 0;
+        }
+        std::uint64_t v = 0;
+        for (std::size_t i = 0; i < bytes; ++i)
+            v = (v << 8) | m_in[m_pos + i];
+        m_pos += bytes;
+        return v;
+    }
+
+    std::span<const std::uint8_t> m_in;
+    std::size_t m_pos = 0;
+};
+
+template <class E> E Enum(Reader& r, std::uint8_t max, std::uint8_t min = 0)
+{
+    const std::uint8_t v = r.U8();
+    if (r.error == DecodeError::None && (v < min || v > max))
+        r.Fail(DecodeError::BadValue);
+    return static_cast<E>(v);
+}
+
+void Get(Reader& r, Hello& m) { m.version = r.U16(); m.nick = r.Str(MaxNickBytes); m.software = r.Str(256); }
+void Get(Reader& r, Welcome& m)
+{
+    m.version = r.U16();
+    m.nick = r.Str(MaxNickBytes);
+    m.serverName = r.Str(256);
+    m.serverTimeMs = r.I64();
+    m.heartbeatSeconds = r.U32();
+    m.maxTextBytes = r.U32();
+    const std::uint32_t count = r.U32();
+    // each entry needs at least its 4-byte length: reject impossible counts before allocating
+    if (r.error == DecodeError::None && count > r.Remaining() / 4)
+    {
+        r.Fail(DecodeError::BadLength);
+        return;
+    }
+    m.users.reserve(count);
+    for (std::uint32_t i = 0; i < count && r.error == DecodeError::None; ++i)
+        m.users.push_back(r.Str(MaxNickBytes));
+}
+void Get(Reader& r, Refuse& m) { m.code = Enum<RefuseCode>(r, 5, 1); m.reason = r.Str(4096); }
+void Get(Reader& r, Say& m) { m.clientMsgId = r.U64(); m.to = r.Str(MaxNickBytes); m.text = r.Str(MaxFramePayload); }
+void Get(Reader& r, Chat& m)
+{
+    m.id = r.U64();
+    m.timeMs = r.I64();
+    m.kind = Enum<ChatKind>(r, 4);
+    m.from = r.Str(MaxNickBytes);
+    m.to = r.Str(MaxNickBytes);
+    m.text = r.Str(MaxFramePayload);
+}
+void Get(Reader& r, Ack& m) { m.clientMsgId = r.U64(); m.id = r.U64(); m.timeMs = r.I64(); }
+void Get(Reader& r, Error& m) { m.code = Enum<ErrorCode>(r, 6, 1); m.clientMsgId = r.U64(); m.text = r.Str(4096); }
+void Get(Reader& r, Ping& m) { m.token = r.U64(); }
+void Get(Reader& r, Pong& m) { m.token = r.U64(); }
+void Get(Reader& r, Bye& m) { m.reason = Enum<ByeReason>(r, 5); m.text = r.Str(4096); }
+
+template <class T> DecodeError DecodeAs(std::span<const std::uint8_t> payload, Message& out)
+{
+    Reader r(payload);
+    T m;
+    Get(r, m);
+    const DecodeError e = r.Finish();
+    if (e == DecodeError::None)
+        out = std::move(m);
+    return e;
+}
+
+} // namespace
+
+DecodeError ParseHeader(std::span<const std::uint8_t> header, FrameHeader& out)
+{
+    if (header.size() < HeaderBytes)
+        return DecodeError::Truncated;
+    out.payloadLength = (std::uint32_t(header[0]) << 24) | (std::uint32_t(header[1]) << 16) |
+                        (std::uint32_t(header[2]) << 8) | std::uint32_t(header[3]);
+    out.type = header[4];
+    return out.payloadLength > MaxFramePayload ? DecodeError::Oversize : DecodeError::None;
+}
+
+DecodeError DecodePayload(std::uint8_t type, std::span<const std::uint8_t> payload, Message& out)
+{
+    switch (static_cast<FrameType>(type))
+    {
+    case FrameType::Hello: return DecodeAs<Hello>(payload, out);
+    case FrameType::Welcome: return DecodeAs<Welcome>(payload, out);
+    case FrameType::Refuse: return DecodeAs<Refuse>(payload, out);
+    case FrameType::Say: return DecodeAs<Say>(payload, out);
+    case FrameType::Chat: return DecodeAs<Chat>(payload, out);
+    case FrameType::Ack: return DecodeAs<Ack>(payload, out);
+    case FrameType::Error: return DecodeAs<Error>(payload, out);
+    case FrameType::Ping: return DecodeAs<Ping>(payload, out);
+    case FrameType::Pong: return DecodeAs<Pong>(payload, out);
+    case FrameType::Bye: return DecodeAs<Bye>(payload, out);
+    }
+    return DecodeError::UnknownType;
+}
+
+DecodeError DecodeFrame(std::span<const std::uint8_t> frame, Message& out)
+{
+    FrameHeader header;
+    if (const DecodeError e = ParseHeader(frame, header); e != DecodeError::None)
+        return e;
+    if (frame.size() - HeaderBytes < header.payloadLength)
+        return DecodeError::Truncated;
+    if (frame.size() - HeaderBytes > header.payloadLength)
+        return DecodeError::TrailingBytes;
+    return DecodePayload(header.type, frame.subspan(HeaderBytes), out);
+}
+
+void FrameReader::Feed(std::span<const std::uint8_t> bytes)
+{
+    if (m_offset > 0 && m_offset == m_buffer.size())
+    {
+        m_buffer.clear();
+        m_offset = 0;
+    }
+    else if (m_offset > 64 * 1024 && m_offset * 2 > m_buffer.size())
+    {
+        m_buffer.erase(m_buffer.begin(), m_buffer.begin() + static_cast<std::ptrdiff_t>(m_offset));
+        m_offset = 0;
+    }
+    m_buffer.insert(m_buffer.end(), bytes.begin(), bytes.end());
+}
+
+bool FrameReader::Next(Message& out)
+{
+    if (m_error != DecodeError::None)
+        return false;
+    const std::span<const std::uint8_t> pending(m_buffer.data() + m_offset, m_buffer.size() - m_offset);
+    if (pending.size() < HeaderBytes)
+        return false;
+    FrameHeader header;
+    if (const DecodeError e = ParseHeader(pending, header); e != DecodeError::None)
+    {
+        m_error = e;
+        return false;
+    }
+    if (pending.size() - HeaderBytes < header.payloadLength)
+        return false;
+    const DecodeError e = DecodePayload(header.type, pending.subspan(HeaderBytes, header.payloadLength), out);
+    if (e != DecodeError::None)
+    {
+        m_error = e;
+        return false;
+    }
+    m_offset += HeaderBytes + header.payloadLength;
+    return true;
+}
+
+const char* DecodeErrorName(DecodeError error)
+{
+    switch (error)
+    {
+    case DecodeError::None: return "no error";
+    case DecodeError::Truncated: return "truncated frame";
+    case DecodeError::Oversize: return "frame larger than 1 MiB";
+    case DecodeError::UnknownType: return "unknown frame type";
+    case DecodeError::InvalidUtf8: return "text is not valid UTF-8";
+    case DecodeError::BadLength: return "impossible length field";
+    case DecodeError::TrailingBytes: return "bytes after the last field";
+    case DecodeError::BadValue: return "unknown enum value";
+    }
+    return "unknown error";
+}
+
+const char* ChatKindName(ChatKind kind)
+{
+    switch (kind)
+    {
+    case ChatKind::Public: return "public";
+    case ChatKind::Private: return "private";
+    case ChatKind::Announce: return "announce";
+    case ChatKind::Join: return "join";
+    case ChatKind::Leave: return "leave";
+    }
+    return "?";
+}
+
+const char* ByeReasonText(ByeReason reason)
+{
+    switch (reason)
+    {
+    case ByeReason::Quit: return "quit";
+    case ByeReason::ServerStopping: return "server stopped";
+    case ByeReason::Kicked: return "kicked";
+    case ByeReason::Timeout: return "timed out";
+    case ByeReason::SlowReader: return "too slow to read";
+    case ByeReason::ProtocolError: return "protocol error";
+    }
+    return "?";
+}
+
+} // namespace obrol::net

@@ -1,0 +1,182 @@
+// The Obrol wire format (docs/PROTOCOL.md): length-prefixed binary frames, encoded and
+// decoded by pure functions with no I/O. Safe on any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace obrol::net {
+
+constexpr std::uint16_t ProtocolVersion = 1;
+constexpr std::size_t HeaderBytes = 5;                // u32 payload length (big-endian) + u8 type
+constexpr std::uint32_t MaxFramePayload = 1u << 20;   // 1 MiB: anything longer is a protocol error
+constexpr std::size_t MaxTextBytes = 16 * 1024;       // one chat message
+constexpr std::size_t MaxNickBytes = 128;             // 32 code points of up to 4 bytes
+
+enum class FrameType : std::uint8_t
+{
+    Hello = 0x01,
+    Welcome = 0x02,
+    Refuse = 0x03,
+    Say = 0x10,
+    Chat = 0x11,
+    Ack = 0x12,
+    Error = 0x13,
+    Ping = 0x20,
+    Pong = 0x21,
+    Bye = 0x22,
+};
+
+enum class ChatKind : std::uint8_t { Public = 0, Private = 1, Announce = 2, Join = 3, Leave = 4 };
+
+enum class RefuseCode : std::uint8_t { NickTaken = 1, NickInvalid = 2, VersionMismatch = 3, ServerFull = 4, BadHello = 5 };
+
+enum class ErrorCode : std::uint8_t
+{
+    UnknownUser = 1,   // private message to a nickname that is not online
+    TextTooLong = 2,
+    EmptyText = 3,
+    NotJoined = 4,     // chat frame before the handshake finished
+    BadFrame = 5,      // malformed frame; the connection closes after this error
+    FrameTooLarge = 6, // oversize frame; the connection closes after this error
+};
+
+enum class ByeReason : std::uint8_t { Quit = 0, ServerStopping = 1, Kicked = 2, Timeout = 3, SlowReader = 4, ProtocolError = 5 };
+
+// Client -> server: first frame on a connection.
+struct Hello
+{
+    std::uint16_t version = ProtocolVersion;
+    std::string nick;
+    std::string software; // e.g. "obrol 0.1.0", for the server's log
+};
+
+// Server -> client: the handshake succeeded.
+struct Welcome
+{
+    std::uint16_t version = ProtocolVersion;
+    std::string nick;           // the nickname as registered
+    std::string serverName;
+    std::int64_t serverTimeMs = 0;
+    std::uint32_t heartbeatSeconds = 0;
+    std::uint32_t maxTextBytes = MaxTextBytes;
+    std::vector<std::string> users; // everyone online, including this client
+};
+
+// Server -> client: the handshake failed; the server closes the connection after it.
+struct Refuse
+{
+    RefuseCode code = RefuseCode::BadHello;
+    std::string reason;
+};
+
+// Client -> server: a message to everyone (to empty) or to one user.
+struct Say
+{
+    std::uint64_t clientMsgId = 0;
+    std::string to;
+    std::string text;
+};
+
+// Server -> client: something that happened in a conversation, with the server's id and time.
+struct Chat
+{
+    std::uint64_t id = 0;
+    std::int64_t timeMs = 0;
+    ChatKind kind = ChatKind::Public;
+    std::string from; // sender (Join/Leave: who); empty for announcements
+    std::string to;   // recipient of a private message, otherwise empty
+    std::string text; // message text; Leave: the reason
+};
+
+// Server -> sender: a Say was accepted and delivered under this id and time.
+struct Ack
+{
+    std::uint64_t clientMsgId = 0;
+    std::uint64_t id = 0;
+    std::int64_t timeMs = 0;
+};
+
+// Server -> client: a request failed.
+struct Error
+{
+    ErrorCode code = ErrorCode::BadFrame;
+    std::uint64_t clientMsgId = 0; // the Say it refers to, or 0
+    std::string text;
+};
+
+struct Ping { std::uint64_t token = 0; };
+struct Pong { std::uint64_t token = 0; };
+
+// Either side: the connection is about to close, and why.
+struct Bye
+{
+    ByeReason reason = ByeReason::Quit;
+    std::string text;
+};
+
+using Message = std::variant<Hello, Welcome, Refuse, Say, Chat, Ack, Error, Ping, Pong, Bye>;
+
+// An encoded frame, shared by every recipient of a broadcast (never copied per peer).
+using FrameBytes = std::shared_ptr<const std::vector<std::uint8_t>>;
+
+std::vector<std::uint8_t> Encode(const Message& message);
+inline FrameBytes EncodeShared(const Message& message)
+{
+    return std::make_shared<const std::vector<std::uint8_t>>(Encode(message));
+}
+
+enum class DecodeError
+{
+    None,
+    Truncated,     // a field runs past the end of the payload
+    Oversize,      // header announces more than MaxFramePayload
+    UnknownType,   // type byte not in FrameType
+    InvalidUtf8,   // a string field is not valid UTF-8
+    BadLength,     // a string/list length is impossible or over its field's limit
+    TrailingBytes, // payload longer than its fields
+    BadValue,      // an enum field holds an unknown value
+};
+
+const char* DecodeErrorName(DecodeError error);
+
+struct FrameHeader
+{
+    std::uint32_t payloadLength = 0;
+    std::uint8_t type = 0;
+};
+
+// Reads the 5-byte header. Returns Oversize when the length exceeds MaxFramePayload.
+DecodeError ParseHeader(std::span<const std::uint8_t> header, FrameHeader& out);
+
+// Decodes one payload of the given type into `out`.
+DecodeError DecodePayload(std::uint8_t type, std::span<const std::uint8_t> payload, Message& out);
+
+// Decodes a whole frame (header + payload) from a buffer that holds exactly one frame.
+DecodeError DecodeFrame(std::span<const std::uint8_t> frame, Message& out);
+
+// Incremental decoder for a byte stream: Feed() bytes as they arrive, then Next() until it
+// returns false. After an error the stream is unusable (the connection must close).
+class FrameReader
+{
+public:
+    void Feed(std::span<const std::uint8_t> bytes);
+    // True when `out` holds a decoded message. False when more bytes are needed or on error.
+    bool Next(Message& out);
+    DecodeError Error() const { return m_error; }
+    std::size_t Buffered() const { return m_buffer.size() - m_offset; }
+
+private:
+    std::vector<std::uint8_t> m_buffer;
+    std::size_t m_offset = 0;
+    DecodeError m_error = DecodeError::None;
+};
+
+const char* ChatKindName(ChatKind kind);
+const char* ByeReasonText(ByeReason reason);
+
+} // namespace obrol::net

@@ -1,0 +1,79 @@
+// The Obrol server: one io_context on its own network thread serves every session with
+// async I/O. The public methods are called from the UI (or console) thread; they post work
+// to the network thread and never block on sockets. Results come back as ServerEvents.
+#pragma once
+
+#include "engine/event_queue.hpp"
+#include "net/connection.hpp"
+#include "net/protocol.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace obrol::net {
+
+struct ServerConfig
+{
+    std::string bind = "0.0.0.0";
+    std::uint16_t port = 55000; // 0: any free port (reported in the Started event)
+    std::string name = "Obrol";
+    std::size_t maxClients = 1000;
+    ConnectionLimits limits;
+};
+
+struct ServerEvent
+{
+    enum class Kind
+    {
+        Started,      // port: the port actually bound; text: bind address
+        StartFailed,  // text: why
+        Stopped,      // text: why
+        ClientJoined, // sessionId, nick, address
+        ClientLeft,   // sessionId, nick, address, text: reason
+        Refused,      // address, nick, text: reason
+        Chat,         // chat, sessionId of the sender (0: the server)
+        Log,          // text
+    };
+    Kind kind = Kind::Log;
+    std::int64_t timeMs = 0;
+    std::uint64_t sessionId = 0;
+    std::uint16_t port = 0;
+    std::string nick;
+    std::string address;
+    std::string text;
+    Chat chat;
+};
+
+class Server
+{
+public:
+    explicit Server(engine::EventQueue<ServerEvent>& events);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    void Start(ServerConfig config);   // -> Started or StartFailed
+    void Stop(std::string why = "the server was stopped"); // -> Stopped (clients get Bye)
+    void Announce(std::string text);   // "Send to all"
+    void Kick(std::string nick);
+
+    // True from Start() until the Stopped/StartFailed event has been produced.
+    bool Running() const { return m_running.load(std::memory_order_acquire); }
+
+    class Core; // network-thread state (server.cpp)
+
+private:
+    void JoinFinishedThread();
+
+    engine::EventQueue<ServerEvent>& m_events;
+    std::unique_ptr<Core> m_core;
+    std::thread m_thread;
+    std::atomic<bool> m_running{false};
+};
+
+} // namespace obrol::net

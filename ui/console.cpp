@@ -1,0 +1,403 @@
+#include "ui/console.hpp"
+
+#include "engine/clock.hpp"
+#include "engine/utf8.hpp"
+#include "net/local_addresses.hpp"
+#include "ui/model/client_model.hpp"
+#include "ui/model/server_model.hpp"
+
+#include <concurrentqueue/concurrentqueue.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+namespace obrol::ui {
+
+namespace {
+
+std::atomic<bool> s_interrupted{false};
+
+extern "C" void OnSignal(int) { s_interrupted.store(true); }
+
+// Reads stdin lines on a helper thread and hands them to the main loop. The thread is
+// detached: a blocking read cannot be interrupted portably, and the process exits anyway.
+class StdinLines
+{
+public:
+    explicit StdinLines(engine::Waker& waker)
+    {
+        std::thread([this, &waker] {
+            std::string line;
+            while (std::getline(std::cin, line))
+            {
+                if (!line.empty() && line.back() == '\r')
+                    line.pop_back();
+                m_lines.enqueue(line);
+                waker.Wake();
+            }
+            m_eof.store(true, std::memory_order_release);
+            waker.Wake();
+        }).detach();
+    }
+
+    bool Next(std::string& line) { return m_lines.try_dequeue(line); }
+    // True once stdin is closed and every line was taken.
+    bool Finished() { return m_eof.load(std::memory_order_acquire) && m_lines.size_approx() == 0; }
+
+private:
+    moodycamel::ConcurrentQueue<std::string> m_lines;
+    std::atomic<bool> m_eof{false};
+};
+
+std::string Stamp(std::int64_t ms) { return "[" + engine::LocalDateTime(ms) + "] "; }
+
+void Print(const std::string& line)
+{
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+void InstallSignals()
+{
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+#if !defined(_WIN32)
+    std::signal(SIGPIPE, SIG_IGN);
+#endif
+}
+
+std::string Join(const std::vector<std::string>& items)
+{
+    std::string out;
+    for (const auto& item : items)
+        out += (out.empty() ? "" : ", ") + item;
+    return out;
+}
+
+} // namespace
+
+std::string JsonString(const std::string& text)
+{
+    std::string out = "\"";
+    for (unsigned char c : text)
+    {
+        switch (c)
+        {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20)
+            {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            }
+            else
+                out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+// [SECTION] Headless server
+
+int RunHeadlessServer(const Options& o)
+{
+    InstallSignals();
+    engine::ConditionWaker waker;
+    engine::EventQueue<net::ServerEvent> events(&waker);
+    net::Server server(events);
+    ServerModel model;
+    StdinLines input(waker);
+
+    net::ServerConfig config;
+    config.bind = o.bind;
+    config.port = o.port;
+    config.name = o.serverName;
+    config.maxClients = o.maxClients;
+    config.limits.heartbeat = std::chrono::seconds(o.heartbeatSeconds);
+    config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
+    config.limits.maxQueuedBytes = o.maxQueueKiB * 1024;
+    model.StartRequested(o.bind, o.port);
+    server.Start(config);
+
+    bool quitting = false;
+    int exitCode = 0;
+    for (;;)
+    {
+        bool finished = false;
+        events.Drain([&](net::ServerEvent e) {
+            if (const LogLine* line = model.Apply(e))
+                Print(Stamp(line->timeMs) + line->text);
+            if (e.kind == net::ServerEvent::Kind::Started)
+            {
+                Print("Join from this machine:  obrol --client --port " + std::to_string(e.port) + " --nick NAME");
+                if (o.bind == "0.0.0.0" || o.bind == "::")
+                    for (const auto& address : net::LocalAddresses())
+                        if (address != "127.0.0.1")
+                            Print("Join from your network:  obrol --client --host " + address + " --port " +
+                                  std::to_string(e.port) + " --nick NAME");
+                Print("Type a line to announce it to everyone; /who, /kick NICK, /quit.");
+            }
+            if (e.kind == net::ServerEvent::Kind::StartFailed)
+            {
+                exitCode = 1;
+                finished = true;
+            }
+            if (e.kind == net::ServerEvent::Kind::Stopped)
+                finished = true;
+        });
+        if (finished)
+            break;
+
+        std::string line;
+        while (!quitting && input.Next(line))
+        {
+            if (line.empty())
+                continue;
+            if (line == "/quit")
+                quitting = true;
+            else if (line == "/who")
+            {
+                std::string who;
+                for (const auto& row : model.Clients())
+                    who += (who.empty() ? "" : ", ") + row.nick + " (" + row.address + ", " +
+                           std::to_string(row.messages) + " msgs)";
+                Print(Stamp(engine::NowMs()) + std::to_string(model.Clients().size()) + " online" +
+                      (who.empty() ? "" : ": " + who));
+            }
+            else if (line.rfind("/kick ", 0) == 0)
+                server.Kick(line.substr(6));
+            else if (line == "/help" || line[0] == '/')
+                Print("Commands: text = announcement to everyone, /who, /kick NICK, /quit");
+            else
+                server.Announce(line);
+        }
+        if (quitting || s_interrupted.load())
+        {
+            if (model.State() != ServerState::Stopping)
+            {
+                model.StopRequested();
+                server.Stop("the server is shutting down");
+            }
+        }
+        waker.WaitFor(std::chrono::milliseconds(250));
+    }
+    return exitCode;
+}
+
+// [SECTION] Headless client
+
+namespace {
+
+class ClientPrinter
+{
+public:
+    explicit ClientPrinter(bool json) : m_json(json) {}
+
+    void Event(const net::ClientEvent& e, const ClientModel& model)
+    {
+        using Kind = net::ClientEvent::Kind;
+        switch (e.kind)
+        {
+        case Kind::Connecting:
+            Out("{\"event\":\"connecting\",\"server\":" + JsonString(e.text) + "}", Now() + "connecting to " + e.text);
+            break;
+        case Kind::Connected:
+        {
+            std::string users;
+            for (const auto& u : e.welcome.users)
+                users += (users.empty() ? "" : ",") + JsonString(u);
+            Out("{\"event\":\"connected\",\"nick\":" + JsonString(e.welcome.nick) + ",\"server\":" +
+                    JsonString(e.welcome.serverName) + ",\"time\":" + std::to_string(e.welcome.serverTimeMs) +
+                    ",\"users\":[" + users + "]}",
+                Stamp(e.welcome.serverTimeMs) + "connected to " + e.welcome.serverName + " as " + e.welcome.nick +
+                    "; online: " + Join(e.welcome.users));
+            break;
+        }
+        case Kind::Chat:
+            ChatLine(e.chat, model);
+            break;
+        case Kind::Ack:
+            Out("{\"event\":\"ack\",\"client_id\":" + std::to_string(e.ack.clientMsgId) + ",\"id\":" +
+                    std::to_string(e.ack.id) + ",\"time\":" + std::to_string(e.ack.timeMs) + "}",
+                {});
+            break;
+        case Kind::Error:
+            Out("{\"event\":\"error\",\"client_id\":" + std::to_string(e.error.clientMsgId) + ",\"code\":" +
+                    std::to_string(static_cast<int>(e.error.code)) + ",\"text\":" + JsonString(e.error.text) + "}",
+                Now() + "! " + e.error.text);
+            break;
+        case Kind::Ended:
+            Out("{\"event\":\"ended\",\"reason\":" + JsonString(net::EndReasonName(e.reason)) + ",\"text\":" +
+                    JsonString(e.text) + ",\"exit\":" + std::to_string(static_cast<int>(e.reason)) + "}",
+                Now() + (e.reason == net::EndReason::Quit ? "you left" : "disconnected: " + e.text));
+            break;
+        }
+    }
+
+    // Own messages are printed once the server acknowledged them, with the server's time.
+    void OwnAcked(const Line& line)
+    {
+        const bool priv = line.kind == LineKind::Private;
+        if (!m_json)
+            Print(Stamp(line.timeMs) + (priv ? "you -> " + line.to + " (private): " : "you: ") + line.text);
+    }
+
+    void Users(const std::vector<std::string>& users)
+    {
+        std::string list;
+        for (const auto& u : users)
+            list += (list.empty() ? "" : ",") + JsonString(u);
+        Out("{\"event\":\"users\",\"users\":[" + list + "]}",
+            Now() + std::to_string(users.size()) + " online: " + Join(users));
+    }
+
+    void Info(const std::string& text) { Out("{\"event\":\"info\",\"text\":" + JsonString(text) + "}", Now() + text); }
+
+private:
+    void ChatLine(const net::Chat& c, const ClientModel& model)
+    {
+        const std::string head = "\"id\":" + std::to_string(c.id) + ",\"time\":" + std::to_string(c.timeMs);
+        switch (c.kind)
+        {
+        case net::ChatKind::Public:
+        case net::ChatKind::Private:
+        case net::ChatKind::Announce:
+        {
+            std::string plain;
+            if (c.kind == net::ChatKind::Public)
+                plain = c.from + ": " + c.text;
+            else if (c.kind == net::ChatKind::Announce)
+                plain = "* Announcement: " + c.text;
+            else if (engine::FoldCase(c.from) == engine::FoldCase(model.Nick()))
+                plain = "you -> " + c.to + " (private): " + c.text;
+            else
+                plain = c.from + " -> you (private): " + c.text;
+            Out("{\"event\":\"message\"," + head + ",\"kind\":" + JsonString(net::ChatKindName(c.kind)) +
+                    ",\"from\":" + JsonString(c.from) + ",\"to\":" + JsonString(c.to) + ",\"text\":" +
+                    JsonString(c.text) + "}",
+                Stamp(c.timeMs) + plain);
+            break;
+        }
+        case net::ChatKind::Join:
+            Out("{\"event\":\"join\"," + head + ",\"nick\":" + JsonString(c.from) + "}", Stamp(c.timeMs) + "-> " + c.from + " joined");
+            break;
+        case net::ChatKind::Leave:
+            Out("{\"event\":\"leave\"," + head + ",\"nick\":" + JsonString(c.from) + ",\"reason\":" + JsonString(c.text) + "}",
+                Stamp(c.timeMs) + "<- " + c.from + " left" + (c.text.empty() ? "" : " (" + c.text + ")"));
+            break;
+        }
+    }
+
+    std::string Now() const { return Stamp(engine::NowMs()); }
+
+    void Out(const std::string& json, const std::string& plain)
+    {
+        if (m_json)
+            Print(json);
+        else if (!plain.empty())
+            Print(plain);
+    }
+
+    bool m_json;
+};
+
+} // namespace
+
+int RunHeadlessClient(const Options& o)
+{
+    InstallSignals();
+    engine::ConditionWaker waker;
+    engine::EventQueue<net::ClientEvent> events(&waker);
+    net::Client client(events);
+    ClientModel model;
+    ClientPrinter printer(o.json);
+    StdinLines input(waker);
+
+    net::ClientConfig config;
+    config.host = o.host;
+    config.port = o.port;
+    config.nick = o.nick;
+    config.limits.heartbeat = std::chrono::seconds(o.heartbeatSeconds);
+    config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
+    client.Connect(config);
+
+    const auto send = [&](const std::string& to, const std::string& text) {
+        model.AddOwn(to, text, client.Say(to, text), engine::NowMs());
+    };
+
+    bool quitting = false;
+    bool disconnectSent = false;
+    std::optional<std::chrono::steady_clock::time_point> quitDeadline;
+    for (;;)
+    {
+        std::optional<net::EndReason> ended;
+        events.Drain([&](net::ClientEvent e) {
+            model.Apply(e);
+            printer.Event(e, model);
+            if (e.kind == net::ClientEvent::Kind::Ack)
+                for (const auto& c : model.Conversations())
+                    for (auto it = c->lines.rbegin(); it != c->lines.rend(); ++it)
+                        if (it->own && it->clientMsgId == e.ack.clientMsgId)
+                        {
+                            printer.OwnAcked(*it);
+                            break;
+                        }
+            if (e.kind == net::ClientEvent::Kind::Connected)
+                for (const auto& line : o.send)
+                    send("", line);
+            if (e.kind == net::ClientEvent::Kind::Ended)
+                ended = e.reason;
+        });
+        if (ended)
+            return static_cast<int>(*ended);
+
+        std::string line;
+        while (!quitting && input.Next(line))
+        {
+            if (line.empty())
+                continue;
+            if (line == "/quit")
+                quitting = true;
+            else if (line == "/who")
+                printer.Users(model.Users());
+            else if (line.rfind("/msg ", 0) == 0)
+            {
+                const std::string rest = line.substr(5);
+                const auto space = rest.find(' ');
+                if (space == std::string::npos || space == 0 || space + 1 >= rest.size())
+                    printer.Info("usage: /msg NICK text");
+                else
+                    send(rest.substr(0, space), rest.substr(space + 1));
+            }
+            else if (line == "/help" || (line[0] == '/' && line.rfind("//", 0) != 0))
+                printer.Info("commands: text = message to everyone, /msg NICK text, /who, /quit (//text sends /text)");
+            else
+                send("", line[0] == '/' ? line.substr(1) : line);
+        }
+        // End of input: leave once everything sent has been answered (or after 10 s).
+        if (!quitting && input.Finished() && model.State() == ConnectionState::Connected)
+        {
+            if (!quitDeadline)
+                quitDeadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            if (model.PendingCount() == 0 || std::chrono::steady_clock::now() > *quitDeadline)
+                quitting = true;
+        }
+        if ((quitting || s_interrupted.load()) && !disconnectSent)
+        {
+            client.Disconnect(); // -> Ended{Quit}, which ends the loop
+            quitting = disconnectSent = true;
+        }
+        waker.WaitFor(std::chrono::milliseconds(200));
+    }
+}
+
+} // namespace obrol::ui

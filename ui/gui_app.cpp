@@ -1,0 +1,221 @@
+#include "ui/gui_app.hpp"
+
+#include "engine/clock.hpp"
+#include "engine/gfx/window.hpp"
+#include "engine/utf8.hpp"
+#include "ui/panels/theme.hpp"
+
+#include <imgui.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+
+namespace obrol::ui {
+
+// [SECTION] Links: the panels' commands, carried out by the real endpoints
+
+class GuiApp::ServerLink final : public ServerCommands
+{
+public:
+    ServerLink(engine::EventQueue<net::ServerEvent>& events, const Options& o) : server(events), options(o) {}
+
+    void Start(const std::string& bind, std::uint16_t port) override
+    {
+        net::ServerConfig config;
+        config.bind = bind;
+        config.port = port;
+        config.name = options.serverName;
+        config.maxClients = options.maxClients;
+        config.limits.heartbeat = std::chrono::seconds(options.heartbeatSeconds);
+        config.limits.idleTimeout = std::chrono::seconds(options.idleTimeoutSeconds);
+        config.limits.maxQueuedBytes = options.maxQueueKiB * 1024;
+        server.Start(config);
+    }
+    void Stop() override { server.Stop(); }
+    void Announce(const std::string& text) override { server.Announce(text); }
+    void Kick(const std::string& nick) override { server.Kick(nick); }
+
+    net::Server server;
+    const Options& options;
+};
+
+class GuiApp::ClientLink final : public ClientCommands
+{
+public:
+    ClientLink(engine::EventQueue<net::ClientEvent>& events, const Options& o) : client(events), options(o) {}
+
+    void Connect(const std::string& host, std::uint16_t port, const std::string& nick) override
+    {
+        net::ClientConfig config;
+        config.host = host;
+        config.port = port;
+        config.nick = nick;
+        config.limits.heartbeat = std::chrono::seconds(options.heartbeatSeconds);
+        config.limits.idleTimeout = std::chrono::seconds(options.idleTimeoutSeconds);
+        client.Connect(config);
+    }
+    void Disconnect() override { client.Disconnect(); }
+    std::uint64_t Say(const std::string& to, const std::string& text) override { return client.Say(to, text); }
+
+    net::Client client;
+    const Options& options;
+};
+
+// [SECTION] GuiApp
+
+std::string DefaultNick()
+{
+    for (const char* var : {"OBROL_NICK", "USER", "USERNAME", "LOGNAME"})
+        if (const char* value = std::getenv(var); value && *value)
+        {
+            std::string nick = value;
+            if (nick.size() > 32)
+                nick.resize(32);
+            if (engine::NicknameProblem(nick).empty())
+                return nick;
+        }
+    return "guest";
+}
+
+GuiApp::GuiApp(const Options& options, engine::Waker& waker) : m_options(options)
+{
+    if (m_options.nick.empty())
+        m_options.nick = DefaultNick();
+    if (m_options.server)
+    {
+        m_serverEvents = std::make_unique<engine::EventQueue<net::ServerEvent>>(&waker);
+        m_serverModel = std::make_unique<ServerModel>();
+        m_serverLink = std::make_unique<ServerLink>(*m_serverEvents, m_options);
+        m_serverPanel = std::make_unique<ServerPanel>(*m_serverModel, *m_serverLink, m_options.bind, m_options.port);
+        m_serverPanel->RequestStart();
+    }
+    if (m_options.client)
+    {
+        m_clientEvents = std::make_unique<engine::EventQueue<net::ClientEvent>>(&waker);
+        m_clientModel = std::make_unique<ClientModel>();
+        m_clientLink = std::make_unique<ClientLink>(*m_clientEvents, m_options);
+        const std::string host = m_options.server ? "127.0.0.1" : m_options.host;
+        m_clientPanel = std::make_unique<ClientPanel>(*m_clientModel, *m_clientLink, host, m_options.port, m_options.nick);
+        // joining alone with a nickname given: connect at once; hosting: once the server is up
+        if (!m_options.server && !options.nick.empty())
+            m_clientPanel->RequestConnect();
+    }
+}
+
+GuiApp::~GuiApp()
+{
+    // join the network threads before the models and queues they feed go away
+    m_clientLink.reset();
+    m_serverLink.reset();
+}
+
+std::size_t GuiApp::DrainEvents()
+{
+    std::size_t count = 0;
+    if (m_serverEvents)
+        count += m_serverEvents->Drain([&](net::ServerEvent e) {
+            m_serverModel->Apply(e);
+            if (e.kind == net::ServerEvent::Kind::Started && m_clientModel &&
+                m_clientModel->State() == ConnectionState::Disconnected)
+                m_clientLink->Connect("127.0.0.1", e.port, m_options.nick); // host and join
+        });
+    if (m_clientEvents)
+        count += m_clientEvents->Drain([&](net::ClientEvent e) {
+            m_clientModel->Apply(e);
+            if (e.kind == net::ClientEvent::Kind::Connected && !m_sentScripted)
+            {
+                m_sentScripted = true;
+                for (const auto& line : m_options.send)
+                    m_clientPanel->Send(line);
+            }
+        });
+    return count;
+}
+
+std::string GuiApp::WindowTitle() const
+{
+    std::string title = "Obrol";
+    if (m_clientModel && m_clientModel->State() == ConnectionState::Connected)
+        title += " \xE2\x80\x94 " + m_clientModel->Nick();
+    if (m_serverModel && m_serverModel->State() == ServerState::Running)
+        title += " \xE2\x80\x94 hosting on port " + std::to_string(m_serverModel->Port());
+    if (m_clientModel && m_clientModel->UnreadSinceUnfocused() > 0)
+        title = "(" + std::to_string(m_clientModel->UnreadSinceUnfocused()) + ") " + title;
+    return title;
+}
+
+static void PanelHeader(const char* title)
+{
+    ImGui::PushStyleColor(ImGuiCol_Text, theme::Rgb(0xd9, 0xf2, 0xf5));
+    ImGui::TextUnformatted(title);
+    ImGui::PopStyleColor();
+    ImGui::Separator();
+}
+
+void GuiApp::Draw(bool windowFocused)
+{
+    const ImGuiViewport* viewport = ImGui::GetMainViewport();
+    ImGui::SetNextWindowPos(viewport->WorkPos);
+    ImGui::SetNextWindowSize(viewport->WorkSize);
+    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+    ImGui::Begin("Obrol", nullptr, flags);
+    const bool both = m_serverPanel && m_clientPanel;
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    const float serverWidth = both ? std::floor((ImGui::GetContentRegionAvail().x - spacing) * 0.42f) : 0.0f;
+    if (m_serverPanel)
+    {
+        ImGui::BeginChild("##server", ImVec2(serverWidth, 0), false);
+        PanelHeader("Server");
+        m_serverPanel->Draw(engine::NowMs());
+        ImGui::EndChild();
+    }
+    if (both)
+        ImGui::SameLine();
+    if (m_clientPanel)
+    {
+        ImGui::BeginChild("##client", ImVec2(0, 0), false);
+        PanelHeader(m_clientModel->State() == ConnectionState::Connected ? ("Chat on " + m_clientModel->ServerName()).c_str() : "Chat");
+        m_clientPanel->Draw(windowFocused);
+        ImGui::EndChild();
+    }
+    ImGui::End();
+}
+
+int RunGui(const Options& options)
+{
+    try
+    {
+        engine::WindowConfig config;
+        config.width = options.width;
+        config.height = options.height;
+        config.fontSize = options.fontSize;
+        engine::Window window(config);
+        theme::Apply(window.ContentScale());
+        int result = 0;
+        {
+            GuiApp app(options, window.GetWaker());
+            std::string title;
+            engine::RunOptions run;
+            run.screenshot = options.screenshot;
+            run.frames = options.frames;
+            result = engine::Run(
+                window, [&] { return app.DrainEvents(); },
+                [&] {
+                    app.Draw(window.Focused());
+                    if (std::string now = app.WindowTitle(); now != title)
+                        window.SetTitle(title = now);
+                },
+                run);
+        } // the app (and its network threads) ends before the window and GL context
+        return result;
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "obrol: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+} // namespace obrol::ui

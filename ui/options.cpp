@@ -1,0 +1,106 @@
+#include "ui/options.hpp"
+
+#include "engine/utf8.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace obrol::ui {
+
+bool HasDisplay()
+{
+#if defined(_WIN32) || defined(__APPLE__)
+    return true;
+#else
+    const char* x = std::getenv("DISPLAY");
+    const char* wayland = std::getenv("WAYLAND_DISPLAY");
+    return (x && *x) || (wayland && *wayland);
+#endif
+}
+
+ParseResult ParseOptions(int argc, char** argv)
+{
+    Options o;
+    CLI::App app{"Obrol: small-group chat for a LAN or the internet.\n"
+                 "  obrol --server               host a chat (GUI, or --headless)\n"
+                 "  obrol --client --nick NAME   join one\n"
+                 "  obrol --server --client      host and join in one window",
+                 "obrol"};
+    app.get_formatter()->column_width(34);
+    app.set_version_flag("--version", std::string("obrol ") + OBROL_VERSION);
+
+    app.add_flag("--server", o.server, "Host a chat server");
+    app.add_flag("--client", o.client, "Join a chat server");
+    app.add_flag("--headless", o.headless,
+                 "No window: the server logs to stdout and reads admin commands from stdin; the client reads "
+                 "lines from stdin and prints one line per event");
+    app.add_flag("--json", o.json, "Headless client: print events as JSON lines (see README)");
+    app.add_option("--bind", o.bind, "Server: address to listen on (0.0.0.0: every network)")->capture_default_str();
+    app.add_option("--host", o.host, "Client: server to join")->capture_default_str();
+    app.add_option("--port", o.port, "Server: port to listen on; client: port to join (0: any free port, server only)")
+        ->capture_default_str();
+    app.add_option("--nick", o.nick, "Client: your nickname (1-32 characters, no spaces)");
+    app.add_option("--name", o.serverName, "Server: name shown to clients")->capture_default_str();
+    app.add_option("--heartbeat", o.heartbeatSeconds, "Seconds of silence before a heartbeat is sent")
+        ->capture_default_str()->check(CLI::Range(1, 3600));
+    app.add_option("--idle-timeout", o.idleTimeoutSeconds, "Server: drop a client silent for this many seconds")
+        ->capture_default_str()->check(CLI::Range(2, 86400));
+    app.add_option("--max-clients", o.maxClients, "Server: most clients at once")->capture_default_str()
+        ->check(CLI::Range(1, 100000));
+    app.add_option("--max-queue", o.maxQueueKiB, "Server: KiB queued for one client before it is cut off as too slow")
+        ->capture_default_str()->check(CLI::Range(16, 1 << 20));
+    app.add_option("--send", o.send, "Client: send this line once joined (repeatable)");
+    app.add_option("--screenshot", o.screenshot, "GUI: save the window as a PNG after --frames frames, then exit");
+    app.add_option("--frames", o.frames, "GUI: frames to draw before --screenshot")->capture_default_str()
+        ->check(CLI::Range(1, 100000));
+    app.add_option("--width", o.width, "GUI: window width")->capture_default_str()->check(CLI::Range(320, 16384));
+    app.add_option("--height", o.height, "GUI: window height")->capture_default_str()->check(CLI::Range(240, 16384));
+    app.add_option("--font-size", o.fontSize, "GUI: font size in points before HiDPI scaling")->capture_default_str()
+        ->check(CLI::Range(8.0f, 48.0f));
+
+    try
+    {
+        app.parse(argc, argv);
+    }
+    catch (const CLI::ParseError& e)
+    {
+        return ParseResult{std::nullopt, app.exit(e)};
+    }
+
+    if (!o.server && !o.client)
+    {
+        std::cerr << "obrol: choose --server, --client, or both (see obrol --help)\n";
+        return ParseResult{std::nullopt, 1};
+    }
+    if (o.headless && o.server && o.client)
+    {
+        std::cerr << "obrol: --headless runs either --server or --client, not both\n";
+        return ParseResult{std::nullopt, 1};
+    }
+    if (o.client && o.headless && o.nick.empty())
+    {
+        std::cerr << "obrol: the headless client needs --nick NAME\n";
+        return ParseResult{std::nullopt, 1};
+    }
+    if (!o.nick.empty())
+        if (std::string problem = engine::NicknameProblem(o.nick); !problem.empty())
+        {
+            std::cerr << "obrol: --nick \"" << o.nick << "\": " << problem << "\n";
+            return ParseResult{std::nullopt, 1};
+        }
+    if (o.client && !o.server && o.port == 0)
+    {
+        std::cerr << "obrol: the client needs a --port to join (1-65535)\n";
+        return ParseResult{std::nullopt, 1};
+    }
+    if (o.idleTimeoutSeconds <= o.heartbeatSeconds)
+    {
+        std::cerr << "obrol: --idle-timeout must be longer than --heartbeat\n";
+        return ParseResult{std::nullopt, 1};
+    }
+    return ParseResult{o, 0};
+}
+
+} // namespace obrol::ui

@@ -1,0 +1,45 @@
+// Command-line flags (CLI11). Parsed once on the main thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace obrol::ui {
+
+struct Options
+{
+    bool server = false;
+    bool client = false;
+    bool headless = false;
+    bool json = false;
+    std::string bind = "0.0.0.0";
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 55000;
+    std::string nick;
+    std::string serverName = "Obrol";
+    unsigned heartbeatSeconds = 15;
+    unsigned idleTimeoutSeconds = 45;
+    std::size_t maxClients = 1000;
+    std::size_t maxQueueKiB = 8192;
+    std::vector<std::string> send;  // lines the client sends once joined
+    std::string screenshot;         // save the framebuffer as PNG after `frames` frames, then exit
+    int frames = 60;
+    int width = 1280;
+    int height = 760;
+    float fontSize = 16.0f;
+};
+
+struct ParseResult
+{
+    std::optional<Options> options; // empty: exit with `exitCode` (help, version, or bad flags)
+    int exitCode = 0;
+};
+
+ParseResult ParseOptions(int argc, char** argv);
+
+// True when a display is available for the GUI (X11/Wayland on Linux; always on Windows/macOS).
+bool HasDisplay();
+
+} // namespace obrol::ui

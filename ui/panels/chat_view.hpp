@@ -1,0 +1,89 @@
+// One conversation drawn as chat bubbles: own messages right, others left, system lines
+// centred, day and "new messages" separators. Rows vary in height, so each row's height is
+// cached for the current wrap width and the visible range is found by binary search
+// (100,000 lines scroll like 10). Text can be selected with the mouse and copied (Ctrl+C
+// or the context menu). UI thread only.
+#pragma once
+
+#include "ui/model/client_model.hpp"
+
+#include <imgui.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace obrol::ui {
+
+struct TextPos
+{
+    std::size_t row = 0;
+    std::size_t byte = 0;
+    friend bool operator<(const TextPos& a, const TextPos& b) { return a.row != b.row ? a.row < b.row : a.byte < b.byte; }
+    friend bool operator==(const TextPos& a, const TextPos& b) { return a.row == b.row && a.byte == b.byte; }
+};
+
+// Splits `text` into display lines of at most `wrapWidth` pixels (word wrap, '\n' breaks).
+// Each entry is a byte range [first, second) of `text`.
+std::vector<std::pair<std::size_t, std::size_t>> WrapLines(const ImFont* font, float size, const std::string& text,
+                                                            float wrapWidth);
+
+// What a row shows as selectable text (the message itself, or the system line).
+std::string RowText(const Line& line);
+
+class ChatView
+{
+public:
+    struct Stats
+    {
+        std::size_t rowsDrawn = 0;
+        std::size_t firstRow = 0;
+        float contentHeight = 0.0f;
+        float relayoutRows = 0.0f; // rows whose height was (re)computed this frame
+    };
+
+    // Draws into a child window of `size` (0,0: all remaining space).
+    void Draw(Conversation& conversation, const ImVec2& size = ImVec2(0, 0));
+
+    bool HasSelection() const { return m_hasSelection && !(m_anchor == m_cursor); }
+    std::string SelectedText() const;
+    void Select(TextPos from, TextPos to); // for keyboard-free callers and tests
+    void ClearSelection() { m_hasSelection = false; }
+    void ScrollToBottom() { m_scrollToBottom = true; }
+    void ScrollToRow(std::size_t row) { m_scrollToRow = row; }
+
+    // A name the user asked to message privately from a row's context menu (taken once).
+    std::optional<std::string> TakePrivateRequest() { return std::exchange(m_privateRequest, std::nullopt); }
+
+    const Stats& LastStats() const { return m_stats; }
+
+private:
+    struct RowGeometry; // computed per visible row each frame
+
+    void Relayout(const Conversation& conversation, float width);
+    float MeasureRow(const Conversation& conversation, std::size_t row, float width) const;
+    RowGeometry Geometry(const Conversation& conversation, std::size_t row, float width) const;
+    std::size_t RowAt(float y) const;
+    TextPos HitTest(const Conversation& conversation, const RowGeometry& g, std::size_t row, ImVec2 local) const;
+    void DrawRow(ImDrawList* draw, const Conversation& conversation, std::size_t row, const RowGeometry& g, ImVec2 origin);
+    void CopyToClipboard(const std::string& text) const;
+
+    const Conversation* m_conversation = nullptr;
+    std::vector<float> m_offsets{0.0f}; // m_offsets[i]: top of row i; back(): total height
+    float m_width = -1.0f;
+    float m_fontSize = 0.0f;
+    std::optional<std::size_t> m_unreadAt;
+    bool m_atBottom = true;
+    bool m_scrollToBottom = true;
+    std::optional<std::size_t> m_scrollToRow;
+
+    bool m_hasSelection = false;
+    bool m_selecting = false;
+    TextPos m_anchor;
+    TextPos m_cursor;
+    std::optional<std::size_t> m_menuRow;
+    std::optional<std::string> m_privateRequest;
+    Stats m_stats;
+};
+
+} // namespace obrol::ui

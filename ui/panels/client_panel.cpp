@@ -1,0 +1,247 @@
+#include "ui/panels/client_panel.hpp"
+
+#include "engine/clock.hpp"
+#include "engine/utf8.hpp"
+#include "ui/panels/theme.hpp"
+
+#include <imgui_stdlib.h>
+
+namespace obrol::ui {
+
+ClientPanel::ClientPanel(ClientModel& model, ClientCommands& commands, std::string host, std::uint16_t port, std::string nick)
+    : m_model(model), m_commands(commands), m_host(std::move(host)), m_port(port), m_nick(std::move(nick))
+{
+}
+
+ChatView& ClientPanel::View(const std::string& key)
+{
+    return m_views[engine::FoldCase(key)];
+}
+
+void ClientPanel::RequestConnect()
+{
+    if (m_model.State() != ConnectionState::Disconnected)
+        return;
+    if (std::string problem = engine::NicknameProblem(m_nick); !problem.empty())
+    {
+        m_model.AddSystem("", "Cannot connect: " + problem + ".", engine::NowMs(), LineKind::Error);
+        return;
+    }
+    if (m_port < 1 || m_port > 65535)
+    {
+        m_model.AddSystem("", "Cannot connect: the port must be between 1 and 65535.", engine::NowMs(), LineKind::Error);
+        return;
+    }
+    m_commands.Connect(m_host, static_cast<std::uint16_t>(m_port), m_nick);
+}
+
+bool ClientPanel::Send(const std::string& raw)
+{
+    const std::string text = engine::CleanMessageText(raw);
+    if (text.empty())
+        return false;
+    const std::string to = m_active; // "" is Everyone
+    const std::uint64_t id = m_commands.Say(to, text);
+    m_model.AddOwn(to, text, id, engine::NowMs());
+    View(to).ScrollToBottom();
+    return true;
+}
+
+void ClientPanel::OpenPrivate(const std::string& nick)
+{
+    if (engine::FoldCase(nick) == engine::FoldCase(m_model.Nick()))
+        return;
+    m_model.Open(nick);
+    m_select = nick;
+    m_focusInput = true;
+}
+
+void ClientPanel::Draw(bool windowFocused)
+{
+    ImGui::PushID(this);
+    DrawStatus();
+    if (m_model.State() == ConnectionState::Disconnected)
+        DrawConnectForm();
+
+    const float usersWidth = ImGui::GetFontSize() * 11.0f;
+    const float inputHeight = ImGui::GetFrameHeight() * 2.2f + ImGui::GetStyle().ItemSpacing.y;
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float chatHeight = std::max(ImGui::GetFontSize() * 6.0f, avail.y - inputHeight - ImGui::GetStyle().ItemSpacing.y);
+    const float chatWidth = std::max(ImGui::GetFontSize() * 12.0f, avail.x - usersWidth - ImGui::GetStyle().ItemSpacing.x);
+
+    ImGui::BeginChild("##conversations", ImVec2(chatWidth, chatHeight), false, ImGuiWindowFlags_NoScrollbar);
+    DrawTabs();
+    ImGui::EndChild();
+    ImGui::SameLine();
+    DrawUsers(usersWidth, chatHeight);
+    DrawInput();
+
+    m_model.SetViewing(m_active, windowFocused);
+    ImGui::PopID();
+}
+
+void ClientPanel::DrawStatus()
+{
+    ImU32 dot = theme::Offline;
+    if (m_model.State() == ConnectionState::Connected)
+        dot = theme::Online;
+    else if (m_model.State() == ConnectionState::Connecting)
+        dot = theme::Connecting;
+    const float r = ImGui::GetFontSize() * 0.32f;
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(p.x + r, p.y + ImGui::GetFrameHeight() * 0.5f), r, dot);
+    ImGui::Dummy(ImVec2(r * 2.0f, ImGui::GetFrameHeight()));
+    ImGui::SameLine();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted(m_model.StateText().c_str());
+    if (m_model.State() != ConnectionState::Disconnected)
+    {
+        const char* label = m_model.State() == ConnectionState::Connecting ? "Cancel" : "Disconnect";
+        ImGui::SameLine(ImGui::GetContentRegionMax().x - ImGui::CalcTextSize(label).x - ImGui::GetStyle().FramePadding.x * 2);
+        if (ImGui::Button(label))
+            m_commands.Disconnect();
+        theme::Tooltip(m_model.State() == ConnectionState::Connecting ? "Stop trying to connect"
+                                                                       : "Leave the chat and close the connection");
+    }
+}
+
+void ClientPanel::DrawConnectForm()
+{
+    const float fs = ImGui::GetFontSize();
+    ImGui::SetNextItemWidth(fs * 11.0f);
+    ImGui::InputTextWithHint("##host", "server address", &m_host);
+    theme::Tooltip("Server address: an IP address or host name");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(fs * 6.0f);
+    ImGui::InputInt("##port", &m_port, 0, 0);
+    theme::Tooltip("Server port (the default is 55000)");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(fs * 9.0f);
+    const bool enter = ImGui::InputTextWithHint("##nick", "nickname", &m_nick, ImGuiInputTextFlags_EnterReturnsTrue);
+    theme::Tooltip("Your nickname: 1-32 characters, no spaces; unique on the server");
+    ImGui::SameLine();
+    if (ImGui::Button("Connect") || enter)
+        RequestConnect();
+    theme::Tooltip("Join the chat on this server");
+}
+
+void ClientPanel::DrawTabs()
+{
+    if (!ImGui::BeginTabBar("##tabs", ImGuiTabBarFlags_Reorderable | ImGuiTabBarFlags_FittingPolicyScroll))
+        return;
+    std::optional<std::string> toClose;
+    std::string active = m_active;
+    for (const auto& conversation : m_model.Conversations())
+    {
+        Conversation& c = *conversation;
+        std::string label = c.title;
+        if (c.unread > 0)
+            label += " (" + std::to_string(c.unread) + ")";
+        label += "###" + engine::FoldCase(c.key);
+        ImGuiTabItemFlags flags = 0;
+        if (m_select && engine::FoldCase(*m_select) == engine::FoldCase(c.key))
+            flags |= ImGuiTabItemFlags_SetSelected;
+        bool open = true;
+        const bool visible = ImGui::BeginTabItem(label.c_str(), c.key.empty() ? nullptr : &open, flags);
+        if (!c.key.empty())
+            theme::Tooltip(("Private conversation with " + c.key).c_str());
+        if (visible)
+        {
+            active = c.key;
+            ChatView& view = View(c.key);
+            view.Draw(c);
+            if (auto nick = view.TakePrivateRequest())
+                OpenPrivate(*nick);
+            ImGui::EndTabItem();
+        }
+        if (!open)
+            toClose = c.key;
+    }
+    ImGui::EndTabBar();
+    m_select.reset();
+    m_active = active;
+    if (toClose)
+    {
+        m_views.erase(engine::FoldCase(*toClose));
+        m_model.Close(*toClose);
+    }
+}
+
+void ClientPanel::DrawUsers(float width, float height)
+{
+    ImGui::BeginChild("##users", ImVec2(width, height), true);
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.KeyCtrl && ImGui::IsKeyPressed('K', false)) // 'K': GLFW key code for K (ImGui 1.86 has no ImGuiKey_K)
+        m_focusFilter = true;
+    ImGui::TextDisabled("Online (%d)", static_cast<int>(m_model.Users().size()));
+    if (m_focusFilter)
+    {
+        ImGui::SetKeyboardFocusHere();
+        m_focusFilter = false;
+    }
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    m_userFilter.Draw("##filter");
+    theme::Tooltip("Filter the user list (Ctrl+K)");
+    m_userRects.clear();
+    for (const auto& user : m_model.Users())
+    {
+        if (!m_userFilter.PassFilter(user.c_str()))
+            continue;
+        const bool me = engine::FoldCase(user) == engine::FoldCase(m_model.Nick());
+        const std::string label = me ? user + " (you)" : user;
+        ImGui::PushID(user.c_str());
+        if (ImGui::Selectable(label.c_str(), engine::FoldCase(m_active) == engine::FoldCase(user)) && !me)
+            OpenPrivate(user);
+        if (!me)
+            theme::Tooltip(("Click to message " + user + " privately").c_str());
+        m_userRects[user] = {ImGui::GetItemRectMin(), ImGui::GetItemRectMax()};
+        ImGui::PopID();
+    }
+    ImGui::EndChild();
+}
+
+void ClientPanel::DrawInput()
+{
+    const bool connected = m_model.State() == ConnectionState::Connected;
+    const float fs = ImGui::GetFontSize();
+    const float buttonWidth = fs * 5.0f;
+    ImGuiIO& io = ImGui::GetIO();
+    // ImGui 1.86 inserts a newline on Ctrl+Enter when CtrlEnterForNewLine is set; we want
+    // Shift+Enter, so present Shift+Enter to the widget as Ctrl+Enter for this one frame.
+    const bool enterDown = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)) ||
+                           ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_KeyPadEnter));
+    const bool shiftEnter = enterDown && io.KeyShift && !io.KeyCtrl;
+    const bool savedCtrl = io.KeyCtrl;
+    if (shiftEnter)
+        io.KeyCtrl = true;
+    if (m_focusInput)
+    {
+        ImGui::SetKeyboardFocusHere();
+        m_focusInput = false;
+    }
+    const std::string hint = m_active.empty() ? "Message everyone (Enter sends, Shift+Enter breaks the line)"
+                                              : "Private message to " + m_active;
+    ImGui::BeginDisabled(!connected);
+    const bool submitted = ImGui::InputTextMultiline(
+        "##message", &m_input, ImVec2(ImGui::GetContentRegionAvail().x - buttonWidth - ImGui::GetStyle().ItemSpacing.x, ImGui::GetFrameHeight() * 2.2f),
+        ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine);
+    io.KeyCtrl = savedCtrl;
+    if (m_input.empty() && !ImGui::IsItemActive())
+    {
+        const ImVec2 min = ImGui::GetItemRectMin();
+        ImGui::GetWindowDrawList()->AddText(ImVec2(min.x + ImGui::GetStyle().FramePadding.x, min.y + ImGui::GetStyle().FramePadding.y),
+                                            ImGui::GetColorU32(ImGuiCol_TextDisabled), hint.c_str());
+    }
+    ImGui::SameLine();
+    const bool clicked = ImGui::Button("Send", ImVec2(buttonWidth, ImGui::GetFrameHeight() * 2.2f));
+    theme::Tooltip(m_active.empty() ? "Send to everyone (Enter)" : "Send privately (Enter)");
+    ImGui::EndDisabled();
+    if ((submitted || clicked) && connected)
+    {
+        if (Send(m_input))
+            m_input.clear();
+        m_focusInput = true; // Enter deactivates the field; keep typing
+    }
+}
+
+} // namespace obrol::ui

@@ -1,0 +1,66 @@
+// The client panel: connect form and status, conversation tabs, chat view, user list and
+// the message input. Draws a ClientModel; asks for network work through ClientCommands.
+// UI thread only.
+#pragma once
+
+#include "ui/model/client_model.hpp"
+#include "ui/panels/chat_view.hpp"
+
+#include <map>
+#include <string>
+
+namespace obrol::ui {
+
+// What the panel can ask of the network side (net::Client in the app, a recorder in tests).
+class ClientCommands
+{
+public:
+    virtual ~ClientCommands() = default;
+    virtual void Connect(const std::string& host, std::uint16_t port, const std::string& nick) = 0;
+    virtual void Disconnect() = 0;
+    virtual std::uint64_t Say(const std::string& to, const std::string& text) = 0; // 0: not sent
+};
+
+class ClientPanel
+{
+public:
+    ClientPanel(ClientModel& model, ClientCommands& commands, std::string host, std::uint16_t port, std::string nick);
+
+    // Draws inside the current window/child. `windowFocused`: the OS window has focus.
+    void Draw(bool windowFocused);
+
+    // Sends the input's text (as Enter does). Returns false when there was nothing to send.
+    bool Send(const std::string& text);
+    void OpenPrivate(const std::string& nick); // opens and selects the private tab
+    void RequestConnect();
+
+    std::string& Input() { return m_input; }
+    const std::string& ActiveTab() const { return m_active; }
+    ChatView& View(const std::string& key);
+
+    // Screen rectangles of the user-list entries drawn last frame (tests click them).
+    const std::map<std::string, std::pair<ImVec2, ImVec2>>& UserRects() const { return m_userRects; }
+
+private:
+    void DrawStatus();
+    void DrawConnectForm();
+    void DrawTabs();
+    void DrawUsers(float width, float height);
+    void DrawInput();
+
+    ClientModel& m_model;
+    ClientCommands& m_commands;
+    std::string m_host;
+    int m_port;
+    std::string m_nick;
+    std::string m_input;
+    std::string m_active;                        // key of the conversation on screen
+    std::optional<std::string> m_select;         // tab to select next frame
+    std::map<std::string, ChatView> m_views;     // by folded key
+    ImGuiTextFilter m_userFilter;
+    bool m_focusFilter = false;
+    bool m_focusInput = true;
+    std::map<std::string, std::pair<ImVec2, ImVec2>> m_userRects;
+};
+
+} // namespace obrol::ui

@@ -1,0 +1,237 @@
+#include "ui/panels/server_panel.hpp"
+
+#include "engine/clock.hpp"
+#include "ui/panels/theme.hpp"
+
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+
+namespace obrol::ui {
+
+ServerPanel::ServerPanel(ServerModel& model, ServerCommands& commands, std::string bind, std::uint16_t port)
+    : m_model(model), m_commands(commands), m_bind(std::move(bind)), m_port(port)
+{
+}
+
+void ServerPanel::RequestStart()
+{
+    if (m_model.State() != ServerState::Stopped)
+        return;
+    if (m_port < 0 || m_port > 65535)
+    {
+        m_model.AddLog(LogKind::Error, "The port must be between 0 and 65535", engine::NowMs());
+        return;
+    }
+    m_model.StartRequested(m_bind, static_cast<std::uint16_t>(m_port));
+    m_commands.Start(m_bind, static_cast<std::uint16_t>(m_port));
+}
+
+bool ServerPanel::Announce(const std::string& text)
+{
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos || m_model.State() != ServerState::Running)
+        return false;
+    m_commands.Announce(text);
+    return true;
+}
+
+void ServerPanel::Draw(std::int64_t nowMs)
+{
+    ImGui::PushID(this);
+    DrawControls();
+    const float fs = ImGui::GetFontSize();
+    const float rest = ImGui::GetContentRegionAvail().y;
+    const float graph = fs * 4.0f;
+    const float announce = ImGui::GetFrameHeightWithSpacing();
+    const float clients = std::max(fs * 6.0f, (rest - graph - announce) * 0.32f);
+    DrawClients(clients);
+    DrawRate(nowMs);
+    DrawLog(std::max(fs * 5.0f, ImGui::GetContentRegionAvail().y - announce - ImGui::GetStyle().ItemSpacing.y));
+    DrawAnnounce();
+    ImGui::PopID();
+}
+
+void ServerPanel::DrawControls()
+{
+    const ServerState state = m_model.State();
+    ImU32 dot = theme::Offline;
+    if (state == ServerState::Running)
+        dot = theme::Online;
+    else if (state == ServerState::Starting || state == ServerState::Stopping)
+        dot = theme::Connecting;
+    const float r = ImGui::GetFontSize() * 0.32f;
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(p.x + r, p.y + ImGui::GetFrameHeight() * 0.5f), r, dot);
+    ImGui::Dummy(ImVec2(r * 2.0f, ImGui::GetFrameHeight()));
+    ImGui::SameLine();
+    ImGui::AlignTextToFramePadding();
+    ImGui::Text("Server %s", m_model.StateText().c_str());
+
+    const float fs = ImGui::GetFontSize();
+    ImGui::BeginDisabled(state != ServerState::Stopped);
+    ImGui::SetNextItemWidth(fs * 9.0f);
+    ImGui::InputTextWithHint("##bind", "bind address", &m_bind);
+    theme::Tooltip("Address to listen on: 0.0.0.0 accepts every network, 127.0.0.1 only this machine");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(fs * 6.0f);
+    ImGui::InputInt("##port", &m_port, 0, 0);
+    theme::Tooltip("Port to listen on (0 picks any free port)");
+    ImGui::SameLine();
+    if (ImGui::Button("Start"))
+        RequestStart();
+    theme::Tooltip("Start accepting clients on this address and port");
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::BeginDisabled(state != ServerState::Running);
+    if (ImGui::Button("Stop"))
+    {
+        m_model.StopRequested();
+        m_commands.Stop();
+    }
+    theme::Tooltip("Tell every client the server is stopping, disconnect them and free the port");
+    ImGui::EndDisabled();
+}
+
+void ServerPanel::DrawClients(float height)
+{
+    const auto& clients = m_model.Clients();
+    ImGui::TextDisabled("Connected clients (%d)", static_cast<int>(clients.size()));
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY |
+                                  ImGuiTableFlags_Resizable | ImGuiTableFlags_SizingStretchProp;
+    if (!ImGui::BeginTable("##clients", 5, flags, ImVec2(0, height)))
+        return;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("Nickname", ImGuiTableColumnFlags_WidthStretch, 1.2f);
+    ImGui::TableSetupColumn("Address", ImGuiTableColumnFlags_WidthStretch, 1.4f);
+    ImGui::TableSetupColumn("Since", ImGuiTableColumnFlags_WidthStretch, 0.7f);
+    ImGui::TableSetupColumn("Msgs", ImGuiTableColumnFlags_WidthStretch, 0.5f);
+    ImGui::TableSetupColumn("##kick", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("Kick").x + ImGui::GetStyle().FramePadding.x * 2);
+    ImGui::TableHeadersRow();
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(clients.size()));
+    while (clipper.Step())
+        for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i)
+        {
+            const ClientRow& row = clients[static_cast<std::size_t>(i)];
+            ImGui::PushID(static_cast<int>(row.sessionId));
+            ImGui::TableNextRow();
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(row.nick.c_str());
+            if (!row.software.empty() && ImGui::IsItemHovered())
+                ImGui::SetTooltip("%s", row.software.c_str());
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(row.address.c_str());
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(engine::LocalTimeHM(row.sinceMs).c_str());
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("%s", engine::LocalDateTime(row.sinceMs).c_str());
+            ImGui::TableNextColumn();
+            ImGui::Text("%llu", static_cast<unsigned long long>(row.messages));
+            ImGui::TableNextColumn();
+            if (ImGui::SmallButton("Kick"))
+                m_commands.Kick(row.nick);
+            theme::Tooltip(("Disconnect " + row.nick + " (they can join again)").c_str());
+            ImGui::PopID();
+        }
+    ImGui::EndTable();
+}
+
+void ServerPanel::DrawRate(std::int64_t nowMs)
+{
+    const auto& rate = m_model.Rate(nowMs);
+    const float peak = std::max(5.0f, *std::max_element(rate.begin(), rate.end()));
+    char overlay[96];
+    std::snprintf(overlay, sizeof overlay, "messages/s: %.0f now, %.0f peak (60 s), %llu total", rate[rate.size() - 2],
+                  peak, static_cast<unsigned long long>(m_model.TotalMessages()));
+    ImGui::PlotHistogram("##rate", rate.data(), static_cast<int>(rate.size()), 0, overlay, 0.0f, peak * 1.15f,
+                         ImVec2(-FLT_MIN, ImGui::GetFontSize() * 3.5f));
+    theme::Tooltip("Messages relayed per second over the last minute (the last bar is the current second)");
+}
+
+void ServerPanel::RefilterLog()
+{
+    // m_filtered holds log sequence numbers (lines trimmed from the front + index), so it
+    // stays valid as the log trims its oldest lines; only new lines are filtered each frame.
+    const auto& log = m_model.Log();
+    const std::uint64_t firstSeq = m_model.LogDropped();
+    const std::string current = m_filter.InputBuf;
+    if (current != m_lastFilter)
+    {
+        m_filtered.clear();
+        m_filteredUpTo = 0;
+        m_lastFilter = current;
+    }
+    for (std::uint64_t seq = std::max(m_filteredUpTo, firstSeq); seq < firstSeq + log.size(); ++seq)
+        if (!m_filter.IsActive() || m_filter.PassFilter(log[static_cast<std::size_t>(seq - firstSeq)].text.c_str()))
+            m_filtered.push_back(seq);
+    m_filteredUpTo = firstSeq + log.size();
+    while (!m_filtered.empty() && m_filtered.front() < firstSeq)
+        m_filtered.pop_front();
+}
+
+void ServerPanel::DrawLog(float height)
+{
+    ImGui::TextDisabled("Traffic log");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    m_filter.Draw("##logfilter");
+    theme::Tooltip("Show only log lines containing this text (\"-word\" excludes, commas separate alternatives)");
+    RefilterLog();
+
+    ImGui::BeginChild("##log", ImVec2(0, height), true, ImGuiWindowFlags_HorizontalScrollbar);
+    const auto& log = m_model.Log();
+    const std::uint64_t firstSeq = m_model.LogDropped();
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(m_filtered.size()));
+    m_logRowsDrawn = 0;
+    while (clipper.Step())
+        for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i)
+        {
+            const LogLine& line = log[static_cast<std::size_t>(m_filtered[static_cast<std::size_t>(i)] - firstSeq)];
+            ImU32 color = IM_COL32_WHITE;
+            switch (line.kind)
+            {
+            case LogKind::Join: color = theme::Rgb(0xa8, 0xf0, 0xc6); break;
+            case LogKind::Leave: color = theme::Rgb(0xff, 0xd6, 0xa5); break;
+            case LogKind::Private: color = theme::Rgb(0xe3, 0xc6, 0xff); break;
+            case LogKind::Announce: color = theme::Rgb(0xff, 0xe9, 0x8c); break;
+            case LogKind::Warning: color = theme::Rgb(0xff, 0xc0, 0x7a); break;
+            case LogKind::Error: color = theme::Rgb(0xff, 0x9a, 0x9a); break;
+            default: break;
+            }
+            ImGui::TextDisabled("%s", engine::LocalTimeHM(line.timeMs).c_str());
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("%s", engine::LocalDateTime(line.timeMs).c_str());
+            ImGui::SameLine();
+            ImGui::PushStyleColor(ImGuiCol_Text, color);
+            ImGui::TextUnformatted(line.text.c_str());
+            ImGui::PopStyleColor();
+            ++m_logRowsDrawn;
+        }
+    if (m_logAtBottom)
+        ImGui::SetScrollHereY(1.0f);
+    m_logAtBottom = ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 2.0f;
+    ImGui::EndChild();
+}
+
+void ServerPanel::DrawAnnounce()
+{
+    const bool running = m_model.State() == ServerState::Running;
+    ImGui::BeginDisabled(!running);
+    const float buttonWidth = ImGui::CalcTextSize("Send to all").x + ImGui::GetStyle().FramePadding.x * 2;
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - buttonWidth - ImGui::GetStyle().ItemSpacing.x);
+    const bool enter = ImGui::InputTextWithHint("##announce", "Announcement to everyone", &m_announce,
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+    ImGui::SameLine();
+    const bool clicked = ImGui::Button("Send to all");
+    theme::Tooltip("Send this announcement to every connected client (Enter)");
+    ImGui::EndDisabled();
+    if ((enter || clicked) && Announce(m_announce))
+    {
+        m_announce.clear();
+        if (enter)
+            ImGui::SetKeyboardFocusHere(-1);
+    }
+}
+
+} // namespace obrol::ui
