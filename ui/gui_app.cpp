@@ -166,7 +166,7 @@ void GuiApp::Draw(bool windowFocused)
     const float serverWidth = both ? std::floor((ImGui::GetContentRegionAvail().x - spacing) * 0.42f) : 0.0f;
     if (m_serverPanel)
     {
-        ImGui::BeginChild("##server", ImVec2(serverWidth, 0), false);
+        ImGui::BeginChild("##server", ImVec2(serverWidth, 0), false, ImGuiWindowFlags_NoScrollbar);
         PanelHeader("Server");
         m_serverPanel->Draw(engine::NowMs());
         ImGui::EndChild();

@@ -181,6 +181,8 @@ void ClientPanel::DrawUsers(float width, float height)
     }
     ImGui::SetNextItemWidth(-FLT_MIN);
     m_userFilter.Draw("##filter");
+    if (!m_userFilter.IsActive() && !ImGui::IsItemActive())
+        ImGui::GetWindowDrawList()->AddText(ImVec2(ImGui::GetItemRectMin().x + ImGui::GetStyle().FramePadding.x, ImGui::GetItemRectMin().y + ImGui::GetStyle().FramePadding.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), "filter (Ctrl+K)");
     theme::Tooltip("Filter the user list (Ctrl+K)");
     m_userRects.clear();
     for (const auto& user : m_model.Users())

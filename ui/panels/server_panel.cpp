@@ -144,7 +144,7 @@ void ServerPanel::DrawRate(std::int64_t nowMs)
     std::snprintf(overlay, sizeof overlay, "messages/s: %.0f now, %.0f peak (60 s), %llu total", rate[rate.size() - 2],
                   peak, static_cast<unsigned long long>(m_model.TotalMessages()));
     ImGui::PlotHistogram("##rate", rate.data(), static_cast<int>(rate.size()), 0, overlay, 0.0f, peak * 1.15f,
-                         ImVec2(-FLT_MIN, ImGui::GetFontSize() * 3.5f));
+                         ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 3.5f));
     theme::Tooltip("Messages relayed per second over the last minute (the last bar is the current second)");
 }
 
