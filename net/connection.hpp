@@ -62,7 +62,7 @@ private:
     ConnectionLimits m_limits;
     std::string m_remote;
     FrameReader m_reader;
-    std::array<std::uint8_t, 64 * 1024> m_readBuffer{};
+    std::array<std::uint8_t, 16 * 1024> m_readBuffer{};
     std::deque<FrameBytes> m_queue;
     std::vector<FrameBytes> m_inflight;
     std::vector<asio::const_buffer> m_buffers;

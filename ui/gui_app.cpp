@@ -7,6 +7,7 @@
 
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -145,6 +146,18 @@ std::string GuiApp::WindowTitle() const
     return title;
 }
 
+double GuiApp::IdleTimeout()
+{
+    const std::int64_t now = engine::NowMs();
+    if (m_serverModel)
+    {
+        const auto& rate = m_serverModel->Rate(now);
+        if (std::any_of(rate.begin(), rate.end(), [](float v) { return v > 0.0f; }))
+            return 1.0;
+    }
+    return static_cast<double>(60000 - now % 60000) / 1000.0 + 0.05;
+}
+
 static void PanelHeader(const char* title)
 {
     ImGui::PushStyleColor(ImGuiCol_Text, theme::Rgb(0xd9, 0xf2, 0xf5));
@@ -200,6 +213,7 @@ int RunGui(const Options& options)
             engine::RunOptions run;
             run.screenshot = options.screenshot;
             run.frames = options.frames;
+            run.idleTimeout = [&] { return app.IdleTimeout(); };
             result = engine::Run(
                 window, [&] { return app.DrainEvents(); },
                 [&] {

@@ -24,6 +24,9 @@ public:
     std::size_t DrainEvents();          // applies queued network events to the models
     void Draw(bool windowFocused);      // one ImGui frame's worth of panels
     std::string WindowTitle() const;
+    // Seconds the idle loop may sleep: 1 s while the rate graph moves, else until the minute
+    // changes (every line shows HH:MM).
+    double IdleTimeout();
 
     ServerModel* Server() { return m_serverModel.get(); }
     ClientModel* Client() { return m_clientModel.get(); }

@@ -1,4 +1,5 @@
 // Composition root: flags -> the chosen front end. Stays short.
+#include "engine/system.hpp"
 #include "ui/console.hpp"
 #include "ui/options.hpp"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv)
     if (!parsed.options)
         return parsed.exitCode;
     const Options& options = *parsed.options;
+    obrol::engine::RaiseOpenFileLimit(); // one socket per client
 
     if (options.headless)
         return options.server ? RunHeadlessServer(options) : RunHeadlessClient(options);

@@ -7,6 +7,7 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -197,7 +198,7 @@ int Run(Window& window, const std::function<std::size_t()>& drain, const std::fu
         else if (activeFrames > 0)
             window.PollEvents();
         else
-            window.WaitEvents(1.0);
+            window.WaitEvents(std::max(0.01, options.idleTimeout()));
         // glfw reports input through ImGui's callbacks; any event (including Wake) ends the wait
         if (drain() > 0)
             activeFrames = 3;

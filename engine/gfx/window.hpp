@@ -63,11 +63,13 @@ struct RunOptions
 {
     std::string screenshot; // when set: draw `frames` frames, save, return
     int frames = 60;
+    // Idle, how long the loop may sleep before redrawing anyway (clocks, graphs), in seconds.
+    std::function<double()> idleTimeout = [] { return 60.0; };
 };
 
 // The frame loop: drain() returns how many events it applied; draw() builds the ImGui frame.
-// Idle, the loop sleeps until input or an event (near-zero CPU); it wakes once a second so
-// clocks and graphs move. Returns 0, or 1 when the screenshot could not be saved.
+// Idle, the loop sleeps until input or an event (near-zero CPU), or until idleTimeout() says
+// something time-based (a clock, a graph) needs a redraw. Returns 0, or 1 when the screenshot could not be saved.
 int Run(Window& window, const std::function<std::size_t()>& drain, const std::function<void()>& draw,
         const RunOptions& options);
 

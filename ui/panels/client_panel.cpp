@@ -214,8 +214,13 @@ void ClientPanel::DrawInput()
                            ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_KeyPadEnter));
     const bool shiftEnter = enterDown && io.KeyShift && !io.KeyCtrl;
     const bool savedCtrl = io.KeyCtrl;
+    const ImGuiKeyModFlags savedMods = io.KeyMods;
     if (shiftEnter)
+    {
+        // KeyMods too: InputTextEx asserts that it matches the KeyCtrl/KeyShift/... fields
         io.KeyCtrl = true;
+        io.KeyMods |= ImGuiKeyModFlags_Ctrl;
+    }
     if (m_focusInput)
     {
         ImGui::SetKeyboardFocusHere();
@@ -228,6 +233,7 @@ void ClientPanel::DrawInput()
         "##message", &m_input, ImVec2(ImGui::GetContentRegionAvail().x - buttonWidth - ImGui::GetStyle().ItemSpacing.x, ImGui::GetFrameHeight() * 2.2f),
         ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine);
     io.KeyCtrl = savedCtrl;
+    io.KeyMods = savedMods;
     if (m_input.empty() && !ImGui::IsItemActive())
     {
         const ImVec2 min = ImGui::GetItemRectMin();

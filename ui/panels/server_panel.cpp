@@ -139,11 +139,12 @@ void ServerPanel::DrawClients(float height)
 void ServerPanel::DrawRate(std::int64_t nowMs)
 {
     const auto& rate = m_model.Rate(nowMs);
-    const float peak = std::max(5.0f, *std::max_element(rate.begin(), rate.end()));
+    const float peak = *std::max_element(rate.begin(), rate.end());
+    const float scale = std::max(5.0f, peak); // the axis never shrinks below 5/s; the overlay tells the real peak
     char overlay[96];
     std::snprintf(overlay, sizeof overlay, "messages/s: %.0f now, %.0f peak (60 s), %llu total", rate[rate.size() - 2],
                   peak, static_cast<unsigned long long>(m_model.TotalMessages()));
-    ImGui::PlotHistogram("##rate", rate.data(), static_cast<int>(rate.size()), 0, overlay, 0.0f, peak * 1.15f,
+    ImGui::PlotHistogram("##rate", rate.data(), static_cast<int>(rate.size()), 0, overlay, 0.0f, scale * 1.15f,
                          ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 3.5f));
     theme::Tooltip("Messages relayed per second over the last minute (the last bar is the current second)");
 }
