@@ -199,7 +199,10 @@ void Connection::OnTick()
     if (now - m_lastReceive >= m_limits.idleTimeout)
     {
         const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(m_limits.idleTimeout).count();
-        Close(CloseCause::Timeout, "no answer for " + std::to_string(seconds) + " s");
+        const std::string why = "no answer for " + std::to_string(seconds) + " s";
+        // Say why, in case the peer is alive but stuck; the close grace bounds the wait.
+        if (Send(Bye{ByeReason::Timeout, why}))
+            CloseAfterFlush(CloseCause::Timeout, why);
         return;
     }
     if (now - m_lastSend >= m_limits.heartbeat && !m_writing)

@@ -1,0 +1,451 @@
+// UI tests for the client panel: a real ClientModel fed synthesized ClientEvents, a recorder
+// in place of the network, and frames drawn in a bare ImGui context.
+#include "ui_harness.hpp"
+
+#include "net/client.hpp"
+#include "ui/model/client_model.hpp"
+#include "ui/panels/client_panel.hpp"
+#include "ui/panels/theme.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace obrol;
+using namespace obrol::test;
+using ui::ClientModel;
+using ui::ClientPanel;
+using ui::ConnectionState;
+using ui::LineKind;
+
+namespace {
+
+// Stands in for net::Client: records every request; Say hands out ids 1, 2, ... while
+// "connected" and 0 (not sent) otherwise.
+class RecordingClientCommands : public ui::ClientCommands
+{
+public:
+    struct Said
+    {
+        std::string to;
+        std::string text;
+        std::uint64_t clientMsgId = 0;
+    };
+    struct Connection
+    {
+        std::string host;
+        std::uint16_t port = 0;
+        std::string nick;
+    };
+
+    void Connect(const std::string& host, std::uint16_t port, const std::string& nick) override
+    {
+        connects.push_back({host, port, nick});
+    }
+    void Disconnect() override { ++disconnects; }
+    std::uint64_t Say(const std::string& to, const std::string& text) override
+    {
+        const std::uint64_t id = online ? nextId++ : 0;
+        said.push_back({to, text, id});
+        return id;
+    }
+
+    bool online = true;
+    std::uint64_t nextId = 1;
+    std::vector<Said> said;
+    std::vector<Connection> connects;
+    int disconnects = 0;
+};
+
+net::ClientEvent Connected(const std::string& nick, std::vector<std::string> users)
+{
+    net::ClientEvent e;
+    e.kind = net::ClientEvent::Kind::Connected;
+    e.welcome.nick = nick;
+    e.welcome.serverName = "Test server";
+    e.welcome.serverTimeMs = T0;
+    e.welcome.users = std::move(users);
+    return e;
+}
+
+net::ClientEvent ChatEvent(net::ChatKind kind, const std::string& from, const std::string& to, const std::string& text,
+                           std::uint64_t id)
+{
+    net::ClientEvent e;
+    e.kind = net::ClientEvent::Kind::Chat;
+    e.chat.kind = kind;
+    e.chat.from = from;
+    e.chat.to = to;
+    e.chat.text = text;
+    e.chat.id = id;
+    e.chat.timeMs = T0 + static_cast<std::int64_t>(id) * 1000;
+    return e;
+}
+
+net::ClientEvent Public(const std::string& from, const std::string& text, std::uint64_t id)
+{
+    return ChatEvent(net::ChatKind::Public, from, "", text, id);
+}
+
+net::ClientEvent Private(const std::string& from, const std::string& to, const std::string& text, std::uint64_t id)
+{
+    return ChatEvent(net::ChatKind::Private, from, to, text, id);
+}
+
+net::ClientEvent AckEvent(std::uint64_t clientMsgId, std::uint64_t id)
+{
+    net::ClientEvent e;
+    e.kind = net::ClientEvent::Kind::Ack;
+    e.ack = net::Ack{clientMsgId, id, T0 + static_cast<std::int64_t>(id) * 1000};
+    return e;
+}
+
+net::ClientEvent ErrorEvent(std::uint64_t clientMsgId, net::ErrorCode code, const std::string& text)
+{
+    net::ClientEvent e;
+    e.kind = net::ClientEvent::Kind::Error;
+    e.error = net::Error{code, clientMsgId, text};
+    return e;
+}
+
+net::ClientEvent Ended(net::EndReason reason, const std::string& text)
+{
+    net::ClientEvent e;
+    e.kind = net::ClientEvent::Kind::Ended;
+    e.reason = reason;
+    e.text = text;
+    return e;
+}
+
+// alice's client panel, drawn as the app draws it.
+struct ClientFixture
+{
+    explicit ClientFixture(std::string nick = "alice") : panel(model, commands, "127.0.0.1", 55000, std::move(nick)) {}
+
+    UiHarness ui;
+    ClientModel model;
+    RecordingClientCommands commands;
+    ClientPanel panel;
+    bool windowFocused = true;
+
+    auto Draw()
+    {
+        return [this] { panel.Draw(windowFocused); };
+    }
+    void Frames(int n = 1) { ui.Frames(n, Draw()); }
+
+    // Connected as alice with bob and carol online, a few frames drawn.
+    void Join()
+    {
+        model.Apply(Connected("alice", {"carol", "alice", "bob"}));
+        Frames(3);
+    }
+};
+
+} // namespace
+
+TEST_SUITE("ui")
+{
+    TEST_CASE("public chat after connecting lands in the Everyone conversation and is drawn")
+    {
+        ClientFixture f;
+        f.Join();
+        CHECK(f.model.State() == ConnectionState::Connected);
+        CHECK(f.model.Users() == std::vector<std::string>{"alice", "bob", "carol"});
+
+        f.model.Apply(Public("bob", "hi all", 1));
+        f.model.Apply(Public("carol", "hello bob", 2));
+        f.model.Apply(Public("bob", "how is everyone?", 3));
+        f.Frames(2);
+
+        const auto& lines = f.model.Everyone().lines;
+        REQUIRE(lines.size() == 4); // "You joined ..." and the three messages
+        CHECK(lines[0].kind == LineKind::System);
+        CHECK(lines[1].text == "hi all");
+        CHECK(lines[3].from == "bob");
+        CHECK(lines[3].text == "how is everyone?");
+        CHECK(f.panel.ActiveTab().empty());
+        CHECK(f.panel.View("").LastStats().rowsDrawn == 4);
+        CHECK(f.model.TotalUnread() == 0); // Everyone is on screen and the window has focus
+    }
+
+    TEST_CASE("a private message while Everyone is on screen opens an unread tab for its sender")
+    {
+        ClientFixture f;
+        f.Join();
+        f.model.Apply(Private("bob", "alice", "psst, alice", 1));
+        f.Frames(2);
+
+        const ui::Conversation* bob = f.model.Find("bob");
+        REQUIRE(bob != nullptr);
+        CHECK(bob->lines.size() == 1);
+        CHECK(bob->unread == 1);
+        CHECK(bob->firstUnread == std::optional<std::size_t>(0));
+        CHECK(f.model.TotalUnread() == 1);
+        CHECK(f.panel.ActiveTab().empty()); // the message did not steal the screen
+
+        SUBCASE("opening the tab reads it but keeps the separator until the user looks elsewhere")
+        {
+            f.panel.OpenPrivate("bob");
+            f.Frames(3);
+            CHECK(f.panel.ActiveTab() == "bob");
+            CHECK(bob->unread == 0);
+            CHECK(f.model.TotalUnread() == 0);
+            CHECK(bob->firstUnread.has_value());
+            CHECK(f.panel.View("bob").LastStats().rowsDrawn == 1);
+
+            f.model.Apply(Private("carol", "alice", "me too", 2));
+            f.panel.OpenPrivate("carol");
+            f.Frames(3);
+            CHECK(f.panel.ActiveTab() == "carol");
+            CHECK_FALSE(bob->firstUnread.has_value());
+        }
+
+        SUBCASE("names match without regard to case")
+        {
+            f.model.Apply(Private("BOB", "alice", "shouting", 2));
+            CHECK(f.model.Conversations().size() == 2); // Everyone and bob, not a third
+            CHECK(bob->unread == 2);
+            f.panel.OpenPrivate("Bob");
+            f.Frames(3);
+            CHECK(f.panel.ActiveTab() == "bob");
+            CHECK(bob->unread == 0);
+        }
+    }
+
+    TEST_CASE("messages that arrive while the window is unfocused count as unread until it regains focus")
+    {
+        ClientFixture f;
+        f.Join();
+        f.windowFocused = false;
+        f.Frames(1);
+        f.model.Apply(Public("bob", "anyone there?", 1));
+        f.Frames(1);
+        CHECK(f.model.Everyone().unread == 1);
+        CHECK(f.model.UnreadSinceUnfocused() == 1);
+
+        f.windowFocused = true;
+        f.Frames(1);
+        CHECK(f.model.Everyone().unread == 0);
+        CHECK(f.model.UnreadSinceUnfocused() == 0);
+    }
+
+    TEST_CASE("clicking a user in the user list opens a private tab with them")
+    {
+        ClientFixture f;
+        f.Join();
+        REQUIRE(f.panel.UserRects().count("bob") == 1);
+        const auto [min, max] = f.panel.UserRects().at("bob");
+        CHECK(max.x > min.x);
+        CHECK(max.y > min.y);
+
+        f.ui.Click(ImVec2((min.x + max.x) * 0.5f, (min.y + max.y) * 0.5f), f.Draw());
+        f.Frames(2);
+        CHECK(f.panel.ActiveTab() == "bob");
+        REQUIRE(f.model.Find("bob") != nullptr);
+        CHECK(f.model.Find("bob")->unread == 0);
+    }
+
+    TEST_CASE("clicking your own name in the user list opens nothing")
+    {
+        ClientFixture f;
+        f.Join();
+        REQUIRE(f.panel.UserRects().count("alice") == 1);
+        const auto [min, max] = f.panel.UserRects().at("alice");
+        f.ui.Click(ImVec2((min.x + max.x) * 0.5f, (min.y + max.y) * 0.5f), f.Draw());
+        f.Frames(2);
+        CHECK(f.panel.ActiveTab().empty());
+        CHECK(f.model.Find("alice") == nullptr);
+        CHECK(f.model.Conversations().size() == 1);
+    }
+
+    TEST_CASE("sending on Everyone says it to everyone and shows a pending line until the Ack")
+    {
+        ClientFixture f;
+        f.Join();
+        f.panel.Input() = "hello everyone";
+        REQUIRE(f.panel.Send(f.panel.Input()));
+
+        REQUIRE(f.commands.said.size() == 1);
+        CHECK(f.commands.said[0].to.empty());
+        CHECK(f.commands.said[0].text == "hello everyone");
+        const ui::Line* line = &f.model.Everyone().lines.back();
+        CHECK(line->own);
+        CHECK(line->pending);
+        CHECK_FALSE(line->failed);
+        CHECK(line->from == "alice");
+        CHECK(line->text == "hello everyone");
+        CHECK(line->clientMsgId == 1);
+        CHECK(f.model.PendingCount() == 1);
+        f.Frames(2);
+
+        f.model.Apply(AckEvent(1, 77));
+        f.Frames(1);
+        line = &f.model.Everyone().lines.back();
+        CHECK_FALSE(line->pending);
+        CHECK_FALSE(line->failed);
+        CHECK(line->id == 77);
+        CHECK(line->timeMs == T0 + 77'000);
+        CHECK(f.model.PendingCount() == 0);
+    }
+
+    TEST_CASE("sending on bob's tab says it privately to bob")
+    {
+        ClientFixture f;
+        f.Join();
+        f.panel.OpenPrivate("bob");
+        f.Frames(3);
+        REQUIRE(f.panel.ActiveTab() == "bob");
+
+        REQUIRE(f.panel.Send("just between us"));
+        REQUIRE(f.commands.said.size() == 1);
+        CHECK(f.commands.said[0].to == "bob");
+        CHECK(f.commands.said[0].text == "just between us");
+        const ui::Conversation* bob = f.model.Find("bob");
+        REQUIRE(bob != nullptr);
+        REQUIRE(bob->lines.size() == 1);
+        CHECK(bob->lines[0].kind == LineKind::Private);
+        CHECK(bob->lines[0].own);
+        CHECK(bob->lines[0].pending);
+        CHECK(f.model.Everyone().lines.size() == 1); // only "You joined ..."
+    }
+
+    TEST_CASE("typing and pressing Enter sends, and Shift+Enter breaks the line instead")
+    {
+        ClientFixture f;
+        f.Join(); // the message field has keyboard focus from the start
+
+        f.ui.Type("line one", f.Draw());
+        CHECK(f.panel.Input() == "line one");
+        f.ui.PressKey(KeyEnter, f.Draw(), /*ctrl=*/false, /*shift=*/true);
+        CHECK(f.commands.said.empty());
+        f.ui.Type("line two", f.Draw());
+        CHECK(f.panel.Input() == "line one\nline two");
+
+        f.ui.PressKey(KeyEnter, f.Draw());
+        f.Frames(2);
+        REQUIRE(f.commands.said.size() == 1);
+        CHECK(f.commands.said[0].to.empty());
+        CHECK(f.commands.said[0].text == "line one\nline two");
+        CHECK(f.panel.Input().empty());
+
+        f.ui.Type("again", f.Draw()); // the field kept focus after sending
+        CHECK(f.panel.Input() == "again");
+    }
+
+    TEST_CASE("text selected in the chat with the mouse is copied by Ctrl+C although the message field had focus")
+    {
+        ClientFixture f;
+        f.Join();
+        const std::string text = "a message worth copying to the clipboard";
+        f.model.Apply(Public("bob", text, 1));
+        f.Frames(2);
+        CHECK(ImGui::GetIO().WantTextInput); // the message field is ready for typing
+
+        const auto words = UiHarness::BoundsOfColor(ui::theme::ReceivedText);
+        REQUIRE(words.has_value());
+        const float y = words->Center().y;
+        f.ui.Drag(ImVec2(words->min.x + 1.0f, y), ImVec2(words->max.x + 2.0f, y), f.Draw());
+
+        ui::ChatView& view = f.panel.View("");
+        REQUIRE(view.HasSelection());
+        CHECK(view.SelectedText() == text); // dragged from the first letter past the last
+        f.ui.PressKey(KeyC, f.Draw(), /*ctrl=*/true);
+        CHECK(f.ui.Clipboard() == text);
+    }
+
+    TEST_CASE("blank input is not sent")
+    {
+        ClientFixture f;
+        f.Join();
+        CHECK_FALSE(f.panel.Send(""));
+        CHECK_FALSE(f.panel.Send("   "));
+        CHECK(f.commands.said.empty());
+        CHECK(f.model.Everyone().lines.size() == 1);
+    }
+
+    TEST_CASE("an Error for a pending message marks that message failed")
+    {
+        ClientFixture f;
+        f.Join();
+        f.panel.OpenPrivate("dave");
+        f.Frames(3);
+        REQUIRE(f.panel.Send("are you there?"));
+        f.model.Apply(ErrorEvent(1, net::ErrorCode::UnknownUser, "nobody called \"dave\" is online"));
+        f.Frames(1);
+
+        const ui::Line& line = f.model.Find("dave")->lines.back();
+        CHECK_FALSE(line.pending);
+        CHECK(line.failed);
+        CHECK(line.failure.find("nobody called") != std::string::npos);
+        CHECK(f.model.PendingCount() == 0);
+
+        SUBCASE("an Error about no message shows in the conversation on screen")
+        {
+            f.model.Apply(ErrorEvent(0, net::ErrorCode::BadFrame, "bad frame"));
+            const ui::Line& shown = f.model.Find("dave")->lines.back();
+            CHECK(shown.kind == LineKind::Error);
+            CHECK(shown.text.find("bad frame") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("when the connection ends, still-pending messages fail and the user list empties")
+    {
+        ClientFixture f;
+        f.Join();
+        REQUIRE(f.panel.Send("first"));
+        REQUIRE(f.panel.Send("second"));
+        f.model.Apply(AckEvent(1, 10));
+        f.model.Apply(Ended(net::EndReason::Lost, "the connection was reset"));
+        f.Frames(2);
+
+        const auto& lines = f.model.Everyone().lines;
+        REQUIRE(lines.size() == 4);
+        CHECK(lines[1].text == "first");
+        CHECK_FALSE(lines[1].failed);
+        CHECK(lines[2].text == "second");
+        CHECK(lines[2].failed);
+        CHECK_FALSE(lines[2].pending);
+        CHECK(lines[3].kind == LineKind::Error);
+        CHECK(f.model.PendingCount() == 0);
+        CHECK(f.model.Users().empty());
+        CHECK(f.panel.UserRects().empty());
+        CHECK(f.model.State() == ConnectionState::Disconnected);
+        CHECK(f.model.LastEnd() == net::EndReason::Lost);
+    }
+
+    TEST_CASE("a message typed with no connection is shown as not sent")
+    {
+        ClientFixture f;
+        f.Join();
+        f.commands.online = false; // the network side refuses: Say returns 0
+        REQUIRE(f.panel.Send("into the void"));
+        const ui::Line& line = f.model.Everyone().lines.back();
+        CHECK(line.failed);
+        CHECK_FALSE(line.pending);
+        CHECK(f.model.PendingCount() == 0);
+    }
+
+    TEST_CASE("connecting asks the network side only with a valid nickname")
+    {
+        SUBCASE("a valid nickname connects to the configured host and port")
+        {
+            ClientFixture f("alice");
+            f.Frames(2);
+            f.panel.RequestConnect();
+            REQUIRE(f.commands.connects.size() == 1);
+            CHECK(f.commands.connects[0].host == "127.0.0.1");
+            CHECK(f.commands.connects[0].port == 55000);
+            CHECK(f.commands.connects[0].nick == "alice");
+        }
+        SUBCASE("a nickname with a space is refused with an error line")
+        {
+            ClientFixture f("bad nick");
+            f.Frames(2);
+            f.panel.RequestConnect();
+            CHECK(f.commands.connects.empty());
+            CHECK(f.model.Everyone().lines.back().kind == LineKind::Error);
+        }
+    }
+}
