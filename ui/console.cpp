@@ -117,16 +117,8 @@ int RunHeadlessServer(const Options& o)
     ServerModel model;
     StdinLines input(waker);
 
-    net::ServerConfig config;
-    config.bind = o.bind;
-    config.port = o.port;
-    config.name = o.serverName;
-    config.maxClients = o.maxClients;
-    config.limits.heartbeat = std::chrono::seconds(o.heartbeatSeconds);
-    config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
-    config.limits.maxQueuedBytes = o.maxQueueKiB * 1024;
     model.StartRequested(o.bind, o.port);
-    server.Start(config);
+    server.Start(ServerConfigFrom(o, o.bind, o.port));
 
     bool quitting = false;
     int exitCode = 0;
@@ -322,13 +314,7 @@ int RunHeadlessClient(const Options& o)
     ClientPrinter printer(o.json);
     StdinLines input(waker);
 
-    net::ClientConfig config;
-    config.host = o.host;
-    config.port = o.port;
-    config.nick = o.nick;
-    config.limits.heartbeat = std::chrono::seconds(o.heartbeatSeconds);
-    config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
-    client.Connect(config);
+    client.Connect(ClientConfigFrom(o, o.host, o.port, o.nick));
 
     const auto send = [&](const std::string& to, const std::string& text) {
         model.AddOwn(to, text, client.Say(to, text), engine::NowMs());

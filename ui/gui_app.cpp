@@ -23,15 +23,7 @@ public:
 
     void Start(const std::string& bind, std::uint16_t port) override
     {
-        net::ServerConfig config;
-        config.bind = bind;
-        config.port = port;
-        config.name = options.serverName;
-        config.maxClients = options.maxClients;
-        config.limits.heartbeat = std::chrono::seconds(options.heartbeatSeconds);
-        config.limits.idleTimeout = std::chrono::seconds(options.idleTimeoutSeconds);
-        config.limits.maxQueuedBytes = options.maxQueueKiB * 1024;
-        server.Start(config);
+        server.Start(ServerConfigFrom(options, bind, port));
     }
     void Stop() override { server.Stop(); }
     void Announce(const std::string& text) override { server.Announce(text); }
@@ -48,13 +40,7 @@ public:
 
     void Connect(const std::string& host, std::uint16_t port, const std::string& nick) override
     {
-        net::ClientConfig config;
-        config.host = host;
-        config.port = port;
-        config.nick = nick;
-        config.limits.heartbeat = std::chrono::seconds(options.heartbeatSeconds);
-        config.limits.idleTimeout = std::chrono::seconds(options.idleTimeoutSeconds);
-        client.Connect(config);
+        client.Connect(ClientConfigFrom(options, host, port, nick));
     }
     void Disconnect() override { client.Disconnect(); }
     std::uint64_t Say(const std::string& to, const std::string& text) override { return client.Say(to, text); }

@@ -9,6 +9,30 @@
 
 namespace obrol::ui {
 
+net::ServerConfig ServerConfigFrom(const Options& o, const std::string& bind, std::uint16_t port)
+{
+    net::ServerConfig config;
+    config.bind = bind;
+    config.port = port;
+    config.name = o.serverName;
+    config.maxClients = o.maxClients;
+    config.limits.heartbeat = std::chrono::seconds(o.heartbeatSeconds);
+    config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
+    config.limits.maxQueuedBytes = o.maxQueueKiB * 1024;
+    return config;
+}
+
+net::ClientConfig ClientConfigFrom(const Options& o, const std::string& host, std::uint16_t port, const std::string& nick)
+{
+    net::ClientConfig config;
+    config.host = host;
+    config.port = port;
+    config.nick = nick;
+    config.limits.heartbeat = std::chrono::seconds(o.heartbeatSeconds);
+    config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
+    return config;
+}
+
 bool HasDisplay()
 {
 #if defined(_WIN32) || defined(__APPLE__)

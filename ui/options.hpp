@@ -1,6 +1,9 @@
 // Command-line flags (CLI11). Parsed once on the main thread.
 #pragma once
 
+#include "net/client.hpp"
+#include "net/server.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +41,11 @@ struct ParseResult
 };
 
 ParseResult ParseOptions(int argc, char** argv);
+
+// Endpoint settings from the flags (one place for the console and the window).
+net::ServerConfig ServerConfigFrom(const Options& options, const std::string& bind, std::uint16_t port);
+net::ClientConfig ClientConfigFrom(const Options& options, const std::string& host, std::uint16_t port,
+                                   const std::string& nick);
 
 // True when a display is available for the GUI (X11/Wayland on Linux; always on Windows/macOS).
 bool HasDisplay();

@@ -87,11 +87,7 @@ void ClientPanel::DrawStatus()
         dot = theme::Online;
     else if (m_model.State() == ConnectionState::Connecting)
         dot = theme::Connecting;
-    const float r = ImGui::GetFontSize() * 0.32f;
-    const ImVec2 p = ImGui::GetCursorScreenPos();
-    ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(p.x + r, p.y + ImGui::GetFrameHeight() * 0.5f), r, dot);
-    ImGui::Dummy(ImVec2(r * 2.0f, ImGui::GetFrameHeight()));
-    ImGui::SameLine();
+    theme::StatusDot(dot);
     ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted(m_model.StateText().c_str());
     if (m_model.State() != ConnectionState::Disconnected)

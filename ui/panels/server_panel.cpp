@@ -59,11 +59,7 @@ void ServerPanel::DrawControls()
         dot = theme::Online;
     else if (state == ServerState::Starting || state == ServerState::Stopping)
         dot = theme::Connecting;
-    const float r = ImGui::GetFontSize() * 0.32f;
-    const ImVec2 p = ImGui::GetCursorScreenPos();
-    ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(p.x + r, p.y + ImGui::GetFrameHeight() * 0.5f), r, dot);
-    ImGui::Dummy(ImVec2(r * 2.0f, ImGui::GetFrameHeight()));
-    ImGui::SameLine();
+    theme::StatusDot(dot);
     ImGui::AlignTextToFramePadding();
     ImGui::Text("Server %s", m_model.StateText().c_str());
 

@@ -54,6 +54,15 @@ void Apply(float scale)
     style.ScaleAllSizes(scale);
 }
 
+void StatusDot(ImU32 color)
+{
+    const float r = ImGui::GetFontSize() * 0.32f;
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(p.x + r, p.y + ImGui::GetFrameHeight() * 0.5f), r, color);
+    ImGui::Dummy(ImVec2(r * 2.0f, ImGui::GetFrameHeight()));
+    ImGui::SameLine();
+}
+
 void Tooltip(const char* text)
 {
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))

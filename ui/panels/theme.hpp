@@ -33,6 +33,9 @@ inline constexpr ImU32 Offline = Rgb(0xe7, 0x4c, 0x3c);
 // Applies the palette and scales sizes for HiDPI.
 void Apply(float scale);
 
+// A round status light (green/yellow/red) the height of a frame, followed by SameLine.
+void StatusDot(ImU32 color);
+
 // A tooltip for the last item (every button gets one).
 void Tooltip(const char* text);
 
