@@ -61,7 +61,7 @@ case "$action" in
     test)
         cd "$build"
         # one X server for the whole run: the GUI suite opens real windows in it
-        xvfb-run -a -s "-screen 0 1280x800x24" \
+        xvfb-run -a -s "-screen 0 1280x800x24 -noreset" \
             ctest --output-on-failure --timeout 300 --parallel 2 --label-exclude bench ${OBROL_CTEST_ARGS:-}
         ;;
     *)

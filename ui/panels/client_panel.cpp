@@ -217,7 +217,7 @@ void ClientPanel::DrawInput()
         io.KeyCtrl = true;
         io.KeyMods |= ImGuiKeyModFlags_Ctrl;
     }
-    if (m_focusInput)
+    if (m_focusInput && connected) // a disabled field would take the focus and hide its hint
     {
         ImGui::SetKeyboardFocusHere();
         m_focusInput = false;
@@ -240,6 +240,8 @@ void ClientPanel::DrawInput()
     const bool clicked = ImGui::Button("Send", ImVec2(buttonWidth, ImGui::GetFrameHeight() * 2.2f));
     theme::Tooltip(m_active.empty() ? "Send to everyone (Enter)" : "Send privately (Enter)");
     ImGui::EndDisabled();
+    if (m_model.State() == ConnectionState::Disconnected)
+        m_focusInput = true; // focus the message field once connected
     if ((submitted || clicked) && connected)
     {
         if (Send(m_input))

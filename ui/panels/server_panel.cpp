@@ -63,6 +63,8 @@ void ServerPanel::DrawControls()
     ImGui::AlignTextToFramePadding();
     ImGui::Text("Server %s", m_model.StateText().c_str());
 
+    if (state == ServerState::Running)
+        m_port = m_model.Port(); // show the port bound (with 0, "any free port"); Start reuses it
     const float fs = ImGui::GetFontSize();
     ImGui::BeginDisabled(state != ServerState::Stopped);
     ImGui::SetNextItemWidth(fs * 9.0f);
@@ -172,6 +174,10 @@ void ServerPanel::DrawLog(float height)
     ImGui::SameLine();
     ImGui::SetNextItemWidth(-FLT_MIN);
     m_filter.Draw("##logfilter");
+    if (!m_filter.IsActive() && !ImGui::IsItemActive())
+        ImGui::GetWindowDrawList()->AddText(
+            ImVec2(ImGui::GetItemRectMin().x + ImGui::GetStyle().FramePadding.x, ImGui::GetItemRectMin().y + ImGui::GetStyle().FramePadding.y),
+            ImGui::GetColorU32(ImGuiCol_TextDisabled), "filter");
     theme::Tooltip("Show only log lines containing this text (\"-word\" excludes, commas separate alternatives)");
     RefilterLog();
 

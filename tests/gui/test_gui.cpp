@@ -1,0 +1,551 @@
+// GUI tests: the real window (GLFW + OpenGL 3.3 core) under Xvfb, a hosting GuiApp talked to
+// by in-process clients, the framebuffer saved as PNG and its pixels checked. Main thread only:
+// GLFW must be initialised there (doctest runs every test on it); the endpoints' network
+// threads reach the test only through their event queues, drained in the frame pump.
+#include "engine/event_queue.hpp"
+#include "engine/gfx/window.hpp"
+#include "net/client.hpp"
+#include "ui/gui_app.hpp"
+#include "ui/model/client_model.hpp"
+#include "ui/options.hpp"
+#include "ui/panels/theme.hpp"
+
+#include <GLFW/glfw3.h>
+#include <doctest/doctest.h>
+#include <imgui.h>
+#include <stb/stb_image.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+namespace obrol::test {
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Generous: llvmpipe on a loaded CI box renders slowly, and a passing run never gets close.
+constexpr auto WaitTimeout = 15s;
+
+// [SECTION] Pixels
+
+struct Rgb8
+{
+    std::uint8_t r = 0, g = 0, b = 0;
+    friend bool operator==(const Rgb8&, const Rgb8&) = default;
+};
+
+constexpr Rgb8 FromImU32(ImU32 c)
+{
+    return {static_cast<std::uint8_t>((c >> IM_COL32_R_SHIFT) & 0xFF), static_cast<std::uint8_t>((c >> IM_COL32_G_SHIFT) & 0xFF),
+            static_cast<std::uint8_t>((c >> IM_COL32_B_SHIFT) & 0xFF)};
+}
+
+// The palette the checks look for, taken from the theme so a palette change moves both.
+constexpr Rgb8 ChatArea = FromImU32(ui::theme::ChatArea);             // #6eb5c0
+constexpr Rgb8 ReceivedBubble = FromImU32(ui::theme::ReceivedBubble); // #ffffff
+constexpr Rgb8 SentBubble = FromImU32(ui::theme::SentBubble);         // #006c84
+constexpr Rgb8 AnnounceBand = FromImU32(ui::theme::AnnounceBand);     // #fff3c4
+constexpr Rgb8 FrameColour = FromImU32(ui::theme::Frame);             // #006c84
+static_assert(ChatArea == Rgb8{0x6e, 0xb5, 0xc0} && ReceivedBubble == Rgb8{0xff, 0xff, 0xff} &&
+              SentBubble == Rgb8{0x00, 0x6c, 0x84} && AnnounceBand == Rgb8{0xff, 0xf3, 0xc4});
+
+struct Rect
+{
+    int x0 = 0, y0 = 0, x1 = 0, y1 = 0; // [x0, x1) x [y0, y1)
+    bool Empty() const { return x1 <= x0 || y1 <= y0; }
+};
+
+struct Run
+{
+    int length = 0;
+    int x = 0, y = 0; // where it starts
+};
+
+class Image
+{
+public:
+    explicit Image(const std::string& path)
+    {
+        int channels = 0;
+        unsigned char* data = stbi_load(path.c_str(), &m_width, &m_height, &channels, 3);
+        if (!data)
+        {
+            m_error = stbi_failure_reason() ? stbi_failure_reason() : "unknown stb_image error";
+            m_width = m_height = 0;
+            return;
+        }
+        m_pixels.assign(data, data + static_cast<std::size_t>(m_width) * m_height * 3);
+        stbi_image_free(data);
+    }
+
+    bool Loaded() const { return m_error.empty(); }
+    const std::string& Error() const { return m_error; }
+    int Width() const { return m_width; }
+    int Height() const { return m_height; }
+    Rect Whole() const { return {0, 0, m_width, m_height}; }
+
+    Rgb8 At(int x, int y) const
+    {
+        const std::size_t i = (static_cast<std::size_t>(y) * m_width + x) * 3;
+        return {m_pixels[i], m_pixels[i + 1], m_pixels[i + 2]};
+    }
+
+    std::size_t Count(Rgb8 colour, Rect r) const
+    {
+        std::size_t n = 0;
+        for (int y = r.y0; y < r.y1; ++y)
+            for (int x = r.x0; x < r.x1; ++x)
+                n += At(x, y) == colour;
+        return n;
+    }
+
+    // The smallest rectangle holding every pixel of `colour` (empty when there is none).
+    Rect Bounds(Rgb8 colour) const
+    {
+        Rect b{m_width, m_height, 0, 0};
+        for (int y = 0; y < m_height; ++y)
+            for (int x = 0; x < m_width; ++x)
+                if (At(x, y) == colour)
+                    b = {std::min(b.x0, x), std::min(b.y0, y), std::max(b.x1, x + 1), std::max(b.y1, y + 1)};
+        return b.Empty() ? Rect{} : b;
+    }
+
+    // Longest unbroken horizontal (or vertical) stretch of exactly `colour` inside `r`. Text is
+    // anti-aliased and never paints long runs of one colour; filled rectangles do.
+    Run LongestRun(Rgb8 colour, Rect r, bool vertical = false) const
+    {
+        Run best;
+        const int outerBegin = vertical ? r.x0 : r.y0, outerEnd = vertical ? r.x1 : r.y1;
+        const int innerBegin = vertical ? r.y0 : r.x0, innerEnd = vertical ? r.y1 : r.x1;
+        for (int o = outerBegin; o < outerEnd; ++o)
+        {
+            int length = 0;
+            for (int i = innerBegin; i < innerEnd; ++i)
+            {
+                const bool hit = vertical ? At(o, i) == colour : At(i, o) == colour;
+                length = hit ? length + 1 : 0;
+                if (length > best.length)
+                    best = vertical ? Run{length, o, i - length + 1} : Run{length, i - length + 1, o};
+            }
+        }
+        return best;
+    }
+
+    std::size_t DistinctColours() const
+    {
+        std::unordered_set<std::uint32_t> seen;
+        for (std::size_t i = 0; i + 2 < m_pixels.size(); i += 3)
+            seen.insert(std::uint32_t(m_pixels[i]) << 16 | std::uint32_t(m_pixels[i + 1]) << 8 | m_pixels[i + 2]);
+        return seen.size();
+    }
+
+private:
+    int m_width = 0, m_height = 0;
+    std::vector<std::uint8_t> m_pixels;
+    std::string m_error;
+};
+
+std::string Describe(const Rect& r)
+{
+    return "[" + std::to_string(r.x0) + "," + std::to_string(r.y0) + ")-[" + std::to_string(r.x1) + "," +
+           std::to_string(r.y1) + ")";
+}
+
+// What the conversation screenshot must show, measured in one place so the "before" and
+// "after" screenshots are judged by the same rules.
+struct ConversationPixels
+{
+    Rect chat;                    // bounding box of the chat-area colour
+    std::size_t chatPixels = 0;
+    Run received, receivedTall;   // white bubbles: widest row, tallest column
+    Run sent;                     // teal bubble inside the chat area
+    Run announce;                 // announcement band
+};
+
+ConversationPixels Measure(const Image& image)
+{
+    ConversationPixels m;
+    m.chat = image.Bounds(ChatArea);
+    m.chatPixels = image.Count(ChatArea, image.Whole());
+    if (m.chat.Empty())
+        return m;
+    // Inside the chat area: the frame colour elsewhere (#006c84 is also the window background)
+    // and white UI text elsewhere must not count as bubbles.
+    m.received = image.LongestRun(ReceivedBubble, m.chat);
+    m.receivedTall = image.LongestRun(ReceivedBubble, m.chat, true);
+    m.sent = image.LongestRun(SentBubble, m.chat);
+    m.announce = image.LongestRun(AnnounceBand, m.chat);
+    return m;
+}
+
+// The thresholds the conversation must pass, in font sizes (`fs`) so HiDPI scaling moves them.
+// The empty conversation must fail every one of them.
+bool HasReceivedBubble(const ConversationPixels& m, float fs) { return m.received.length >= static_cast<int>(fs * 6); }
+// carol's wrapped bubble: unwrapped, a bubble (name, one line, time) is under 4 fs tall
+bool HasWrappedBubble(const ConversationPixels& m, float fs) { return m.receivedTall.length >= static_cast<int>(fs * 5); }
+bool HasSentBubble(const ConversationPixels& m, float fs) { return m.sent.length >= static_cast<int>(fs * 4); }
+bool HasAnnouncement(const ConversationPixels& m) { return m.announce.length >= (m.chat.x1 - m.chat.x0) / 3; }
+
+std::string Describe(const ConversationPixels& m)
+{
+    std::ostringstream s;
+    s << "chat area " << Describe(m.chat) << " (" << m.chatPixels << " px), widest white run " << m.received.length
+      << " at (" << m.received.x << "," << m.received.y << "), tallest white run " << m.receivedTall.length
+      << ", widest teal run " << m.sent.length << " at (" << m.sent.x << "," << m.sent.y << "), widest band run "
+      << m.announce.length;
+    return s.str();
+}
+
+// [SECTION] In-process peers and the frame pump
+
+struct Peer
+{
+    engine::EventQueue<net::ClientEvent> events; // declared before the client: outlives its thread
+    net::Client client{events};
+    ui::ClientModel model;
+
+    void Drain()
+    {
+        events.Drain([&](net::ClientEvent e) { model.Apply(e); });
+    }
+    void Connect(std::uint16_t port, const std::string& nick)
+    {
+        net::ClientConfig config;
+        config.host = "127.0.0.1";
+        config.port = port;
+        config.nick = nick;
+        client.Connect(std::move(config));
+    }
+    bool Connected() const { return model.State() == ui::ConnectionState::Connected; }
+};
+
+// `from`: nullopt matches any sender (announcements carry the server's name).
+bool HasLine(const ui::Conversation* c, const std::optional<std::string>& from, const std::string& text, ui::LineKind kind)
+{
+    if (!c)
+        return false;
+    return std::any_of(c->lines.begin(), c->lines.end(), [&](const ui::Line& l) {
+        return l.kind == kind && (!from || l.from == *from) && l.text == text;
+    });
+}
+
+class Pump
+{
+public:
+    Pump(engine::Window& window, ui::GuiApp& app) : m_window(window), m_app(app) {}
+
+    void Add(Peer& peer) { m_peers.push_back(&peer); }
+
+    void Drain()
+    {
+        m_window.PollEvents();
+        m_app.DrainEvents();
+        for (Peer* peer : m_peers)
+            peer->Drain();
+    }
+
+    void BuildFrame()
+    {
+        Drain();
+        m_window.BeginFrame();
+        m_app.Draw(true);
+    }
+
+    void Frame()
+    {
+        BuildFrame();
+        m_window.EndFrame();
+    }
+
+    void Frames(int n)
+    {
+        for (int i = 0; i < n; ++i)
+            Frame();
+    }
+
+    // Draws frames until `done()` holds; fails the test with `what` and the app's state after
+    // the deadline. Every frame is a real render (under Xvfb, a few milliseconds each).
+    void WaitUntil(const std::function<bool()>& done, const std::string& what)
+    {
+        const auto deadline = Clock::now() + WaitTimeout;
+        while (!done() && Clock::now() < deadline)
+            Frame();
+        REQUIRE_MESSAGE(done(), "waiting (at most 15 s) until " << what << "; " << State());
+    }
+
+    // Renders one more frame into the back buffer, saves it, then presents it.
+    void Screenshot(const std::string& path)
+    {
+        // Xvfb leaves the pointer mid-screen, over the chat area: park it on the window's
+        // padding so no hover tooltip covers a bubble (a no-op when the window lacks focus).
+        glfwSetCursorPos(m_window.Handle(), 2.0, 2.0);
+        BuildFrame();
+        m_window.RenderOnly();
+        const std::string error = m_window.SaveScreenshot(path);
+        m_window.Present();
+        REQUIRE_MESSAGE(error.empty(), "SaveScreenshot failed: " << error);
+    }
+
+    std::string State() const
+    {
+        std::ostringstream s;
+        if (ui::ServerModel* server = m_app.Server())
+            s << "server: " << server->StateText() << " (port " << server->Port() << ", " << server->Clients().size()
+              << " clients); ";
+        if (ui::ClientModel* client = m_app.Client())
+        {
+            s << "host client: " << client->StateText() << ", pending " << client->PendingCount() << ", conversations:";
+            for (const auto& c : client->Conversations())
+            {
+                s << " [" << (c->key.empty() ? "Everyone" : c->key) << ":";
+                for (const auto& line : c->lines)
+                    s << " <" << line.from << "> " << line.text << (line.pending ? " (pending)" : "") << ";";
+                s << "]";
+            }
+        }
+        for (const Peer* peer : m_peers)
+            s << "; peer " << peer->model.Nick() << ": " << peer->model.StateText();
+        return s.str();
+    }
+
+private:
+    engine::Window& m_window;
+    ui::GuiApp& m_app;
+    std::vector<Peer*> m_peers;
+};
+
+std::unique_ptr<engine::Window> OpenWindow()
+{
+    engine::WindowConfig config;
+    config.title = "Obrol GUI test";
+    config.width = 1280;
+    config.height = 760;
+    std::unique_ptr<engine::Window> window;
+    std::string error;
+    // Xvfb (without -noreset) resets itself whenever its last client disconnects, and refuses
+    // connections while it does: the previous test's window closing is enough to make the next
+    // one fail now and then. So retry for a while, but only when there is a display to wait for.
+    const bool haveDisplay = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
+    const auto deadline = Clock::now() + 10s;
+    for (;;)
+    {
+        try
+        {
+            window = std::make_unique<engine::Window>(config);
+            break;
+        }
+        catch (const std::exception& e)
+        {
+            error = e.what();
+        }
+        if (!haveDisplay || Clock::now() >= deadline)
+            break;
+        std::this_thread::sleep_for(50ms); // the server gives no signal when its reset is over
+    }
+    REQUIRE_MESSAGE(window, "cannot open the test window (" << error << "); run the GUI suite under xvfb-run");
+    ui::theme::Apply(window->ContentScale());
+    return window;
+}
+
+std::pair<int, int> FramebufferSize(engine::Window& window)
+{
+    int w = 0, h = 0;
+    glfwGetFramebufferSize(window.Handle(), &w, &h);
+    return {w, h};
+}
+
+std::string OutputPath(const char* name)
+{
+    // The working directory: ctest runs the suite in the build tree.
+    return (std::filesystem::current_path() / name).string();
+}
+
+} // namespace
+
+// [SECTION] Tests
+
+TEST_SUITE("gui")
+{
+
+TEST_CASE("a hosting window draws a live conversation with bubbles and an announcement")
+{
+    ui::Options options;
+    options.server = true;
+    options.client = true;
+    options.nick = "host";
+    options.port = 0; // any free port: the app joins its own server at the port Started reports
+    options.bind = "127.0.0.1";
+
+    auto window = OpenWindow();
+    const auto [fbWidth, fbHeight] = FramebufferSize(*window);
+    {
+        ui::GuiApp app(options, window->GetWaker());
+        Peer bob, carol; // after the app: they disconnect before its server stops
+        Pump pump(*window, app);
+        pump.Add(bob);
+        pump.Add(carol);
+        REQUIRE(app.Server());
+        REQUIRE(app.Client());
+        ui::ClientModel& host = *app.Client();
+
+        pump.WaitUntil([&] { return app.Server()->State() == ui::ServerState::Running; }, "the server runs");
+        const std::uint16_t port = app.Server()->Port();
+        REQUIRE(port != 0);
+        pump.WaitUntil([&] { return host.State() == ui::ConnectionState::Connected; }, "the host panel is connected");
+        CHECK(host.Nick() == "host");
+
+        // Before anyone speaks: the same measurements must find no bubbles and no band, so
+        // the checks below can only pass because the messages were drawn.
+        pump.Frames(3);
+        const std::string emptyPath = OutputPath("obrol-gui-conversation-empty.png");
+        pump.Screenshot(emptyPath);
+        {
+            const Image empty(emptyPath);
+            REQUIRE_MESSAGE(empty.Loaded(), empty.Error());
+            const ConversationPixels m = Measure(empty);
+            INFO("empty conversation: ", Describe(m));
+            const float fs = ImGui::GetFontSize();
+            REQUIRE_FALSE(m.chat.Empty());
+            CHECK_FALSE(HasReceivedBubble(m, fs));
+            CHECK_FALSE(HasWrappedBubble(m, fs));
+            CHECK_FALSE(HasSentBubble(m, fs));
+            CHECK_FALSE(HasAnnouncement(m));
+        }
+
+        bob.Connect(port, "bob");
+        carol.Connect(port, "carol");
+        pump.WaitUntil([&] { return bob.Connected() && carol.Connected(); }, "bob and carol are connected");
+        pump.WaitUntil([&] { return host.Users().size() == 3; }, "the host sees three users");
+
+        const std::string bobSays = "Hi everyone! Bob here.";
+        const std::string carolSays =
+            "Hello from Carol. This message is deliberately long so that the chat view has to wrap it over "
+            "several lines inside one bubble, which is exactly what this screenshot is meant to show.";
+        const std::string hostSays = "Welcome, both of you!";
+        const std::string bobWhispers = "Psst, host: this one is just for you.";
+        const std::string announcement = "The server restarts at midnight for maintenance.";
+
+        // One at a time, so the conversation's order is fixed.
+        REQUIRE(bob.client.Say("", bobSays) != 0);
+        pump.WaitUntil([&] { return HasLine(host.Find(""), "bob", bobSays, ui::LineKind::Public); }, "bob's line arrives");
+        REQUIRE(carol.client.Say("", carolSays) != 0);
+        pump.WaitUntil([&] { return HasLine(host.Find(""), "carol", carolSays, ui::LineKind::Public); },
+                       "carol's line arrives");
+        REQUIRE(app.ClientView()->ActiveTab().empty()); // Everyone is on screen: Send goes to all
+        REQUIRE(app.ClientView()->Send(hostSays));
+        pump.WaitUntil([&] { return host.PendingCount() == 0; }, "the host's own line is acknowledged");
+        REQUIRE(bob.client.Say("host", bobWhispers) != 0);
+        pump.WaitUntil([&] { return HasLine(host.Find("bob"), "bob", bobWhispers, ui::LineKind::Private); },
+                       "bob's private line arrives");
+        REQUIRE(app.ServerView()->Announce(announcement));
+        pump.WaitUntil([&] { return HasLine(host.Find(""), std::nullopt, announcement, ui::LineKind::Announce); },
+                       "the announcement arrives");
+        // the peers see what the host said: the whole round trip works, not just the host's view
+        pump.WaitUntil([&] { return HasLine(&carol.model.Everyone(), "host", hostSays, ui::LineKind::Public); },
+                       "carol sees the host's line");
+
+        // The model holds exactly the conversation the screenshot should show.
+        const ui::Conversation& everyone = host.Everyone();
+        const auto own = std::count_if(everyone.lines.begin(), everyone.lines.end(), [&](const ui::Line& l) {
+            return l.text == hostSays;
+        });
+        CHECK(own == 1); // shown once: the server acknowledges, it does not echo
+        for (const ui::Line& line : everyone.lines)
+            if (line.own)
+            {
+                CHECK_FALSE(line.pending);
+                CHECK_FALSE(line.failed);
+            }
+        ui::Conversation* whisper = host.Find("bob");
+        REQUIRE(whisper);
+        CHECK(whisper->title == "bob");
+        CHECK(app.ClientView()->ActiveTab().empty()); // a private line does not steal the view
+
+        pump.Frames(5); // let scrolling and layout settle (SetScrollY applies a frame later)
+        const std::string path = OutputPath("obrol-gui-conversation.png");
+        pump.Screenshot(path);
+        MESSAGE("conversation screenshot: " << path);
+
+        const Image image(path);
+        REQUIRE_MESSAGE(image.Loaded(), "cannot read " << path << ": " << image.Error());
+        CHECK(image.Width() == fbWidth);
+        CHECK(image.Height() == fbHeight);
+
+        const ConversationPixels m = Measure(image);
+        INFO("conversation: ", Describe(m));
+        const float fs = ImGui::GetFontSize();
+        REQUIRE_FALSE(m.chat.Empty());
+        // the chat area is a large part of the window, not a sliver
+        CHECK(m.chatPixels > static_cast<std::size_t>(image.Width()) * image.Height() / 8);
+        CHECK(m.chat.x1 - m.chat.x0 > image.Width() / 4);
+        CHECK(m.chat.y1 - m.chat.y0 > image.Height() / 2);
+        // white received bubbles: wide, and one (carol's, wrapped) several text lines tall
+        CHECK(HasReceivedBubble(m, fs));
+        CHECK(HasWrappedBubble(m, fs));
+        // the teal sent bubble sits inside the chat area, to the right of the received ones
+        CHECK(HasSentBubble(m, fs));
+        CHECK(m.sent.x > m.received.x);
+        // the announcement band spans a good part of the chat width
+        CHECK(HasAnnouncement(m));
+        // and the frame around the panels keeps its colour
+        CHECK(image.Count(FrameColour, image.Whole()) > static_cast<std::size_t>(image.Width()) * image.Height() / 50);
+    } // the app (and its network threads) ends before the window and its GL context
+}
+
+TEST_CASE("the screenshot flow saves a PNG of the connect form after the requested frames")
+{
+    ui::Options options;
+    options.client = true; // no nickname: the connect form stays up, nothing connects
+    const std::string path = OutputPath("obrol-gui-connect-form.png");
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+
+    auto window = OpenWindow();
+    const auto [fbWidth, fbHeight] = FramebufferSize(*window);
+    int result = -1;
+    int frames = 0;
+    {
+        ui::GuiApp app(options, window->GetWaker());
+        REQUIRE(app.Client());
+        CHECK_FALSE(app.Server());
+        result = engine::Run(
+            *window, [&] { return app.DrainEvents(); },
+            [&] {
+                ++frames;
+                app.Draw(window->Focused());
+            },
+            engine::RunOptions{path, 5});
+        CHECK(app.Client()->State() == ui::ConnectionState::Disconnected);
+    }
+    CHECK(result == 0);
+    CHECK(frames == 5);
+    MESSAGE("connect form screenshot: " << path);
+
+    REQUIRE(std::filesystem::exists(path));
+    CHECK(std::filesystem::file_size(path) > 1000);
+    const Image image(path);
+    REQUIRE_MESSAGE(image.Loaded(), "cannot read " << path << ": " << image.Error());
+    CHECK(image.Width() == fbWidth);
+    CHECK(image.Height() == fbHeight);
+    CHECK(image.DistinctColours() > 1);
+    // the themed frame and the (empty) chat area are drawn, not just the clear colour
+    CHECK(image.Count(FrameColour, image.Whole()) > 0);
+    CHECK(image.Count(ChatArea, image.Whole()) > 0);
+}
+
+} // TEST_SUITE("gui")
+
+} // namespace obrol::test
