@@ -2,6 +2,8 @@
 // The producer is one network thread at a time; the consumer is the UI (or console) thread.
 #pragma once
 
+#include "engine/tsan.hpp" // before the queue header
+
 #include <readerwriterqueue/readerwriterqueue.h>
 
 #include <condition_variable>

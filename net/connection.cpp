@@ -198,8 +198,8 @@ void Connection::OnTick()
     }
     if (now - m_lastReceive >= m_limits.idleTimeout)
     {
-        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(m_limits.idleTimeout).count();
-        const std::string why = "no answer for " + std::to_string(seconds) + " s";
+        const auto ms = m_limits.idleTimeout.count();
+        const std::string why = "no answer for " + (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms");
         // Say why, in case the peer is alive but stuck; the close grace bounds the wait.
         if (Send(Bye{ByeReason::Timeout, why}))
             CloseAfterFlush(CloseCause::Timeout, why);

@@ -1,6 +1,7 @@
 #include "ui/console.hpp"
 
 #include "engine/clock.hpp"
+#include "engine/tsan.hpp" // before the queue header
 #include "engine/utf8.hpp"
 #include "net/local_addresses.hpp"
 #include "ui/model/client_model.hpp"

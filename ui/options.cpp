@@ -74,7 +74,7 @@ ParseResult ParseOptions(int argc, char** argv)
     app.add_option("--max-clients", o.maxClients, "Server: most clients at once")->capture_default_str()
         ->check(CLI::Range(1, 100000));
     app.add_option("--max-queue", o.maxQueueKiB, "Server: KiB queued for one client before it is cut off as too slow")
-        ->capture_default_str()->check(CLI::Range(16, 1 << 20));
+        ->capture_default_str()->check(CLI::Range(256, 1 << 20));
     app.add_option("--send", o.send, "Client: send this line once joined (repeatable)")->allow_extra_args(false);
     app.add_option("--screenshot", o.screenshot, "GUI: save the window as a PNG after --frames frames, then exit");
     app.add_option("--frames", o.frames, "GUI: frames to draw before --screenshot")->capture_default_str()

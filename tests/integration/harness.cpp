@@ -1,0 +1,397 @@
+// Integration test harness (see harness.hpp). Test thread only.
+#include "harness.hpp"
+
+#include "engine/clock.hpp"
+
+#include <algorithm>
+#include <array>
+#include <sstream>
+
+namespace obrol::test {
+
+using Clock = std::chrono::steady_clock;
+
+// [SECTION] TestServer
+
+void TestServer::Drain()
+{
+    events.Drain([&](net::ServerEvent e) {
+        model.Apply(e);
+        if (e.kind == net::ServerEvent::Kind::Started)
+            port = e.port;
+        seen.push_back(std::move(e));
+    });
+}
+
+bool TestServer::HasJoined(const std::string& nick) const
+{
+    return std::any_of(seen.begin(), seen.end(), [&](const net::ServerEvent& e) {
+        return e.kind == net::ServerEvent::Kind::ClientJoined && e.nick == nick;
+    });
+}
+
+const net::ServerEvent* TestServer::LeftEvent(const std::string& nick) const
+{
+    for (const auto& e : seen)
+        if (e.kind == net::ServerEvent::Kind::ClientLeft && e.nick == nick)
+            return &e;
+    return nullptr;
+}
+
+std::size_t TestServer::Count(net::ServerEvent::Kind kind) const
+{
+    return static_cast<std::size_t>(
+        std::count_if(seen.begin(), seen.end(), [&](const net::ServerEvent& e) { return e.kind == kind; }));
+}
+
+const ui::ClientRow* TestServer::Row(const std::string& nick) const
+{
+    for (const auto& row : model.Clients())
+        if (row.nick == nick)
+            return &row;
+    return nullptr;
+}
+
+// [SECTION] TestClient
+
+void TestClient::Drain()
+{
+    events.Drain([&](net::ClientEvent e) {
+        // Every Connect() produces exactly one Connecting event, first: the n-th one starts
+        // the n-th connection, whatever the previous connection left in the queue before it.
+        if (e.kind == net::ClientEvent::Kind::Connecting && ++connectingSeen == connectsRequested)
+            sessionStart = seen.size();
+        model.Apply(e);
+        seen.push_back(std::move(e));
+    });
+}
+
+void TestClient::Connect(std::uint16_t port, const std::string& nick, net::ConnectionLimits limits)
+{
+    net::ClientConfig config;
+    config.host = "127.0.0.1";
+    config.port = port;
+    config.nick = nick;
+    config.limits = limits;
+    ++connectsRequested;
+    client.Connect(std::move(config));
+}
+
+std::uint64_t TestClient::Say(const std::string& to, const std::string& text)
+{
+    const std::uint64_t id = client.Say(to, text);
+    model.AddOwn(to, text, id, engine::NowMs());
+    return id;
+}
+
+bool TestClient::InSession() const
+{
+    return connectsRequested > 0 && connectingSeen == connectsRequested;
+}
+
+const net::ClientEvent* TestClient::Ended() const
+{
+    if (!InSession())
+        return nullptr;
+    for (std::size_t i = sessionStart; i < seen.size(); ++i)
+        if (seen[i].kind == net::ClientEvent::Kind::Ended)
+            return &seen[i];
+    return nullptr;
+}
+
+std::vector<net::Chat> TestClient::Chats(std::optional<net::ChatKind> kind) const
+{
+    std::vector<net::Chat> chats;
+    if (!InSession())
+        return chats;
+    for (std::size_t i = sessionStart; i < seen.size(); ++i)
+        if (seen[i].kind == net::ClientEvent::Kind::Chat && (!kind || seen[i].chat.kind == *kind))
+            chats.push_back(seen[i].chat);
+    return chats;
+}
+
+std::vector<net::ClientEvent> TestClient::EventsOf(net::ClientEvent::Kind kind) const
+{
+    std::vector<net::ClientEvent> out;
+    if (!InSession())
+        return out;
+    for (std::size_t i = sessionStart; i < seen.size(); ++i)
+        if (seen[i].kind == kind)
+            out.push_back(seen[i]);
+    return out;
+}
+
+const ui::Line* TestClient::OwnLine(std::uint64_t clientMsgId)
+{
+    for (const auto& conversation : model.Conversations())
+        for (const auto& line : conversation->lines)
+            if (line.own && line.clientMsgId == clientMsgId)
+                return &line;
+    return nullptr;
+}
+
+std::vector<ui::Line> TestClient::EveryoneLines(ui::LineKind kind)
+{
+    std::vector<ui::Line> out;
+    for (const auto& line : model.Everyone().lines)
+        if (line.kind == kind)
+            out.push_back(line);
+    return out;
+}
+
+// [SECTION] Harness
+
+Harness::~Harness()
+{
+    // Clients first (each destructor says Bye and joins its thread), then the server.
+    for (auto& c : m_clients)
+        c->client.Disconnect();
+    m_clients.clear();
+    m_server.reset();
+}
+
+TestServer& Harness::StartServer(net::ServerConfig config)
+{
+    REQUIRE_MESSAGE(!m_server, "one server per harness");
+    config.bind = "127.0.0.1";
+    config.port = 0;
+    m_config = config;
+    m_server = std::make_unique<TestServer>(m_waker);
+    m_server->server.Start(config);
+    WaitUntil([&] { return m_server->Count(net::ServerEvent::Kind::Started) > 0 ||
+                           m_server->Count(net::ServerEvent::Kind::StartFailed) > 0; },
+              "the server to start");
+    REQUIRE_MESSAGE(m_server->Count(net::ServerEvent::Kind::Started) == 1, Describe());
+    REQUIRE(m_server->port != 0);
+    return *m_server;
+}
+
+void Harness::RestartServer()
+{
+    REQUIRE(m_server);
+    net::ServerConfig config = m_config;
+    config.port = m_server->port;
+    const std::size_t started = m_server->Count(net::ServerEvent::Kind::Started);
+    const std::size_t failed = m_server->Count(net::ServerEvent::Kind::StartFailed);
+    m_server->model.StartRequested(config.bind, config.port);
+    m_server->server.Start(config);
+    WaitUntil([&] { return m_server->Count(net::ServerEvent::Kind::Started) > started ||
+                           m_server->Count(net::ServerEvent::Kind::StartFailed) > failed; },
+              "the server to start again");
+}
+
+TestClient& Harness::AddClient(const std::string& label)
+{
+    m_clients.push_back(std::make_unique<TestClient>(m_waker, label));
+    return *m_clients.back();
+}
+
+TestClient& Harness::Join(const std::string& nick, net::ConnectionLimits limits)
+{
+    REQUIRE_MESSAGE(m_server, "start the server before joining");
+    TestClient& c = AddClient(nick);
+    c.Connect(m_server->port, nick, limits);
+    WaitUntil([&] { return c.Connected() || c.Ended(); }, nick + " to join");
+    REQUIRE_MESSAGE(c.Connected(), nick << " could not join: " << c.model.StateText());
+    // The server reports the join after sending the Welcome; wait for it too, so the server
+    // model and later assertions see a settled state.
+    WaitUntil([&] { return m_server->HasJoined(nick); }, "the server to report " + nick + " joined");
+    // ...and for everyone already connected to see the newcomer, so no Join arrives later
+    // in the middle of what the test is looking at.
+    WaitUntil(
+        [&] {
+            return std::all_of(m_clients.begin(), m_clients.end(), [&](const std::unique_ptr<TestClient>& other) {
+                const auto& users = other->model.Users();
+                return !other->Connected() || std::find(users.begin(), users.end(), nick) != users.end();
+            });
+        },
+        "everyone to see " + nick + " join");
+    return c;
+}
+
+void Harness::Pump()
+{
+    if (m_server)
+        m_server->Drain();
+    for (auto& c : m_clients)
+        c->Drain();
+}
+
+bool Harness::WaitFor(const std::function<bool()>& done, Duration timeout)
+{
+    const auto deadline = Clock::now() + timeout;
+    for (;;)
+    {
+        Pump();
+        if (done())
+            return true;
+        const auto now = Clock::now();
+        if (now >= deadline)
+            return false;
+        // A Push() between Pump() and here leaves the waker signalled: no lost wake-ups. The
+        // cap re-checks predicates that do not come from events (e.g. Server::Running()).
+        m_waker.WaitFor(std::min<Clock::duration>(deadline - now, 100ms));
+    }
+}
+
+void Harness::WaitUntil(const std::function<bool()>& done, const std::string& what, Duration timeout)
+{
+    if (!WaitFor(done, timeout))
+        FAIL("timed out after " << timeout.count() << " ms waiting for " << what << "\n" << Describe());
+}
+
+bool Harness::PumpFor(Duration period, const std::function<bool()>& broken)
+{
+    return WaitFor(broken ? broken : [] { return false; }, period);
+}
+
+std::string Harness::Describe() const
+{
+    std::ostringstream out;
+    if (m_server)
+    {
+        const auto& m = m_server->model;
+        out << "server: " << m.StateText() << ", " << m.Clients().size() << " client row(s)";
+        for (const auto& row : m.Clients())
+            out << " [" << row.nick << " #" << row.sessionId << " " << row.messages << " msg]";
+        out << "\n";
+        const auto& log = m.Log();
+        const std::size_t from = log.size() > 12 ? log.size() - 12 : 0;
+        for (std::size_t i = from; i < log.size(); ++i)
+            out << "  log: " << log[i].text.substr(0, 160) << "\n";
+    }
+    for (const auto& c : m_clients)
+    {
+        out << "client " << c->label << ": " << c->model.StateText() << ", users {";
+        for (const auto& u : c->model.Users())
+            out << " " << u;
+        out << " }, " << c->seen.size() << " event(s)";
+        if (!c->seen.empty())
+        {
+            const auto& e = c->seen.back();
+            out << ", last kind " << static_cast<int>(e.kind) << " \"" << e.text.substr(0, 80) << "\"";
+        }
+        out << "\n";
+    }
+    return out.str();
+}
+
+// [SECTION] RawPeer
+
+RawPeer::RawPeer(std::uint16_t port, std::optional<int> receiveBufferBytes)
+{
+    m_socket.open(asio::ip::tcp::v4());
+    if (receiveBufferBytes)
+        m_socket.set_option(asio::socket_base::receive_buffer_size(*receiveBufferBytes));
+    m_socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port));
+}
+
+void RawPeer::Write(const std::vector<std::uint8_t>& bytes)
+{
+    asio::write(m_socket, asio::buffer(bytes));
+}
+
+bool RawPeer::ReadSome(Duration timeout)
+{
+    std::array<std::uint8_t, 16 * 1024> buffer;
+    bool done = false;
+    asio::error_code error;
+    std::size_t received = 0;
+    m_socket.async_read_some(asio::buffer(buffer), [&](asio::error_code ec, std::size_t n) {
+        done = true;
+        error = ec;
+        received = n;
+    });
+    m_io.restart();
+    m_io.run_for(timeout);
+    if (!done)
+    {
+        m_socket.cancel();
+        m_io.restart();
+        m_io.run(); // completes the read (aborted, or with data that raced the cancel)
+    }
+    if (error == asio::error::operation_aborted)
+        return false;
+    if (error)
+    {
+        m_closed = true;
+        m_closeError = error.message();
+        return false;
+    }
+    m_reader.Feed(std::span<const std::uint8_t>(buffer.data(), received));
+    return true;
+}
+
+std::optional<net::Message> RawPeer::Next(Duration timeout)
+{
+    const auto deadline = Clock::now() + timeout;
+    for (;;)
+    {
+        net::Message message;
+        if (m_reader.Next(message))
+            return message;
+        if (m_reader.Error() != net::DecodeError::None)
+            FAIL("the server sent a malformed frame: " << net::DecodeErrorName(m_reader.Error()));
+        const auto now = Clock::now();
+        if (m_closed || now >= deadline)
+            return std::nullopt;
+        ReadSome(std::chrono::duration_cast<Duration>(deadline - now) + 1ms);
+    }
+}
+
+std::vector<net::Message> RawPeer::ReadUntilClosed(Duration timeout)
+{
+    const auto deadline = Clock::now() + timeout;
+    std::vector<net::Message> messages;
+    while (!m_closed)
+    {
+        const auto now = Clock::now();
+        if (now >= deadline)
+            break;
+        if (auto message = Next(std::chrono::duration_cast<Duration>(deadline - now) + 1ms))
+            messages.push_back(std::move(*message));
+    }
+    return messages;
+}
+
+// [SECTION] Small helpers
+
+std::uint16_t ClosedPort()
+{
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+    const std::uint16_t port = acceptor.local_endpoint().port();
+    acceptor.close();
+    return port;
+}
+
+bool Contains(const std::string& text, const std::string& part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+std::string Describe(const net::Message& message)
+{
+    struct Visitor
+    {
+        std::string operator()(const net::Hello& m) const { return "Hello(" + m.nick + ")"; }
+        std::string operator()(const net::Welcome& m) const { return "Welcome(" + m.nick + ")"; }
+        std::string operator()(const net::Refuse& m) const
+        {
+            return "Refuse(" + std::to_string(static_cast<int>(m.code)) + ", " + m.reason + ")";
+        }
+        std::string operator()(const net::Say& m) const { return "Say(" + m.text.substr(0, 40) + ")"; }
+        std::string operator()(const net::Chat& m) const { return "Chat(" + m.from + ": " + m.text.substr(0, 40) + ")"; }
+        std::string operator()(const net::Ack& m) const { return "Ack(" + std::to_string(m.id) + ")"; }
+        std::string operator()(const net::Error& m) const
+        {
+            return "Error(" + std::to_string(static_cast<int>(m.code)) + ", " + m.text + ")";
+        }
+        std::string operator()(const net::Ping&) const { return "Ping"; }
+        std::string operator()(const net::Pong&) const { return "Pong"; }
+        std::string operator()(const net::Bye& m) const { return "Bye(" + m.text + ")"; }
+    };
+    return std::visit(Visitor{}, message);
+}
+
+} // namespace obrol::test
