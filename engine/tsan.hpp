@@ -12,5 +12,4 @@ extern "C" void AnnotateHappensBefore(const char*, int, void*);
 extern "C" void AnnotateHappensAfter(const char*, int, void*);
 #define AE_TSAN_ANNOTATE_RELEASE() AnnotateHappensBefore(__FILE__, __LINE__, (void*)(&::moodycamel::ae_tsan_global))
 #define AE_TSAN_ANNOTATE_ACQUIRE() AnnotateHappensAfter(__FILE__, __LINE__, (void*)(&::moodycamel::ae_tsan_global))
-#define AE_NO_TSAN __attribute__((no_sanitize("thread")))
 #endif

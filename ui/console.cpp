@@ -13,6 +13,8 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 namespace obrol::ui {
@@ -24,33 +26,54 @@ std::atomic<bool> s_interrupted{false};
 extern "C" void OnSignal(int) { s_interrupted.store(true); }
 
 // Reads stdin lines on a helper thread and hands them to the main loop. The thread is
-// detached: a blocking read cannot be interrupted portably, and the process exits anyway.
+// detached (a blocking read cannot be interrupted portably), so it may outlive this object:
+// everything it touches lives in a shared state, and the waker is unhooked under a lock.
 class StdinLines
 {
 public:
-    explicit StdinLines(engine::Waker& waker)
+    explicit StdinLines(engine::Waker& waker) : m_state(std::make_shared<State>())
     {
-        std::thread([this, &waker] {
+        m_state->waker = &waker;
+        std::thread([state = m_state] {
             std::string line;
             while (std::getline(std::cin, line))
             {
                 if (!line.empty() && line.back() == '\r')
                     line.pop_back();
-                m_lines.enqueue(line);
-                waker.Wake();
+                state->lines.enqueue(line);
+                state->Wake();
             }
-            m_eof.store(true, std::memory_order_release);
-            waker.Wake();
+            state->eof.store(true, std::memory_order_release);
+            state->Wake();
         }).detach();
     }
 
-    bool Next(std::string& line) { return m_lines.try_dequeue(line); }
+    ~StdinLines()
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->waker = nullptr;
+    }
+
+    bool Next(std::string& line) { return m_state->lines.try_dequeue(line); }
     // True once stdin is closed and every line was taken.
-    bool Finished() { return m_eof.load(std::memory_order_acquire) && m_lines.size_approx() == 0; }
+    bool Finished() { return m_state->eof.load(std::memory_order_acquire) && m_state->lines.size_approx() == 0; }
 
 private:
-    moodycamel::ConcurrentQueue<std::string> m_lines;
-    std::atomic<bool> m_eof{false};
+    struct State
+    {
+        moodycamel::ConcurrentQueue<std::string> lines;
+        std::atomic<bool> eof{false};
+        std::mutex mutex;
+        engine::Waker* waker = nullptr;
+
+        void Wake()
+        {
+            std::lock_guard lock(mutex);
+            if (waker)
+                waker->Wake();
+        }
+    };
+    std::shared_ptr<State> m_state;
 };
 
 std::string Stamp(std::int64_t ms) { return "[" + engine::LocalDateTime(ms) + "] "; }
