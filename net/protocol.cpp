@@ -60,6 +60,11 @@ template <> constexpr FrameType TypeOf<Error>() { return FrameType::Error; }
 template <> constexpr FrameType TypeOf<Ping>() { return FrameType::Ping; }
 template <> constexpr FrameType TypeOf<Pong>() { return FrameType::Pong; }
 template <> constexpr FrameType TypeOf<Bye>() { return FrameType::Bye; }
+template <> constexpr FrameType TypeOf<Resume>() { return FrameType::Resume; }
+template <> constexpr FrameType TypeOf<History>() { return FrameType::History; }
+template <> constexpr FrameType TypeOf<HistoryRequest>() { return FrameType::HistoryRequest; }
+template <> constexpr FrameType TypeOf<SearchRequest>() { return FrameType::SearchRequest; }
+template <> constexpr FrameType TypeOf<SearchResults>() { return FrameType::SearchResults; }
 
 void Put(Writer& w, const Hello& m) { w.U16(m.version); w.Str(m.nick); w.Str(m.software); }
 void Put(Writer& w, const Welcome& m)
@@ -90,6 +95,24 @@ void Put(Writer& w, const Error& m) { w.U8(static_cast<std::uint8_t>(m.code)); w
 void Put(Writer& w, const Ping& m) { w.U64(m.token); }
 void Put(Writer& w, const Pong& m) { w.U64(m.token); }
 void Put(Writer& w, const Bye& m) { w.U8(static_cast<std::uint8_t>(m.reason)); w.Str(m.text); }
+void Put(Writer& w, const Resume& m) { w.U64(m.token); w.U64(m.lastSeenId); }
+void PutChats(Writer& w, const std::vector<Chat>& chats)
+{
+    w.U32(static_cast<std::uint32_t>(chats.size()));
+    for (const Chat& c : chats)
+        Put(w, c);
+}
+void Put(Writer& w, const History& m)
+{
+    w.U8(static_cast<std::uint8_t>(m.reason));
+    w.Str(m.conversation);
+    w.U8(m.more ? 1 : 0);
+    w.U64(m.unreadAfter);
+    PutChats(w, m.chats);
+}
+void Put(Writer& w, const HistoryRequest& m) { w.Str(m.conversation); w.U64(m.beforeId); w.U32(m.limit); w.U8(m.around ? 1 : 0); }
+void Put(Writer& w, const SearchRequest& m) { w.U64(m.token); w.Str(m.query); w.U32(m.limit); }
+void Put(Writer& w, const SearchResults& m) { w.U64(m.token); PutChats(w, m.chats); }
 
 } // namespace
 
@@ -97,7 +120,12 @@ std::vector<std::uint8_t> Encode(const Message& message)
 {
     return std::visit(
         [](const auto& m) {
-            Writer w(TypeOf<std::decay_t<decltype(m)>>());
+            using T = std::decay_t<decltype(m)>;
+            FrameType type = TypeOf<T>();
+            if constexpr (std::is_same_v<T, Say>)
+                if (m.resend)
+                    type = FrameType::SayAgain;
+            Writer w(type);
             Put(w, m);
             return w.Finish();
         },
@@ -219,10 +247,42 @@ void Get(Reader& r, Chat& m)
     m.text = r.Str(MaxFramePayload);
 }
 void Get(Reader& r, Ack& m) { m.clientMsgId = r.U64(); m.id = r.U64(); m.timeMs = r.I64(); }
-void Get(Reader& r, Error& m) { m.code = Enum<ErrorCode>(r, 6, 1); m.clientMsgId = r.U64(); m.text = r.Str(4096); }
+void Get(Reader& r, Error& m) { m.code = Enum<ErrorCode>(r, 7, 1); m.clientMsgId = r.U64(); m.text = r.Str(4096); }
 void Get(Reader& r, Ping& m) { m.token = r.U64(); }
 void Get(Reader& r, Pong& m) { m.token = r.U64(); }
 void Get(Reader& r, Bye& m) { m.reason = Enum<ByeReason>(r, 5); m.text = r.Str(4096); }
+void Get(Reader& r, Resume& m) { m.token = r.U64(); m.lastSeenId = r.U64(); }
+bool Flag(Reader& r)
+{
+    const std::uint8_t v = r.U8();
+    if (r.error == DecodeError::None && v > 1)
+        r.Fail(DecodeError::BadValue);
+    return v == 1;
+}
+void GetChats(Reader& r, std::vector<Chat>& chats)
+{
+    const std::uint32_t count = r.U32();
+    // a Chat takes at least 8+8+1+4+4+4 bytes: reject impossible counts before allocating
+    if (r.error == DecodeError::None && (count > MaxHistoryChats || count > r.Remaining() / 29))
+    {
+        r.Fail(DecodeError::BadLength);
+        return;
+    }
+    chats.resize(count);
+    for (std::uint32_t i = 0; i < count && r.error == DecodeError::None; ++i)
+        Get(r, chats[i]);
+}
+void Get(Reader& r, History& m)
+{
+    m.reason = Enum<HistoryReason>(r, 3);
+    m.conversation = r.Str(MaxNickBytes);
+    m.more = Flag(r);
+    m.unreadAfter = r.U64();
+    GetChats(r, m.chats);
+}
+void Get(Reader& r, HistoryRequest& m) { m.conversation = r.Str(MaxNickBytes); m.beforeId = r.U64(); m.limit = r.U32(); m.around = Flag(r); }
+void Get(Reader& r, SearchRequest& m) { m.token = r.U64(); m.query = r.Str(1024); m.limit = r.U32(); }
+void Get(Reader& r, SearchResults& m) { m.token = r.U64(); GetChats(r, m.chats); }
 
 template <class T> DecodeError DecodeAs(std::span<const std::uint8_t> payload, Message& out)
 {
@@ -261,6 +321,18 @@ DecodeError DecodePayload(std::uint8_t type, std::span<const std::uint8_t> paylo
     case FrameType::Ping: return DecodeAs<Ping>(payload, out);
     case FrameType::Pong: return DecodeAs<Pong>(payload, out);
     case FrameType::Bye: return DecodeAs<Bye>(payload, out);
+    case FrameType::Resume: return DecodeAs<Resume>(payload, out);
+    case FrameType::History: return DecodeAs<History>(payload, out);
+    case FrameType::HistoryRequest: return DecodeAs<HistoryRequest>(payload, out);
+    case FrameType::SearchRequest: return DecodeAs<SearchRequest>(payload, out);
+    case FrameType::SearchResults: return DecodeAs<SearchResults>(payload, out);
+    case FrameType::SayAgain:
+    {
+        const DecodeError e = DecodeAs<Say>(payload, out);
+        if (e == DecodeError::None)
+            std::get<Say>(out).resend = true;
+        return e;
+    }
     }
     return DecodeError::UnknownType;
 }

@@ -22,10 +22,16 @@ enum class FrameType : std::uint8_t
     Hello = 0x01,
     Welcome = 0x02,
     Refuse = 0x03,
+    Resume = 0x04,
     Say = 0x10,
     Chat = 0x11,
     Ack = 0x12,
     Error = 0x13,
+    History = 0x14,
+    HistoryRequest = 0x15,
+    SearchRequest = 0x16,
+    SearchResults = 0x17,
+    SayAgain = 0x18, // a Say the client may have sent before (resent after a reconnect)
     Ping = 0x20,
     Pong = 0x21,
     Bye = 0x22,
@@ -43,6 +49,7 @@ enum class ErrorCode : std::uint8_t
     NotJoined = 4,     // chat frame before the handshake finished
     BadFrame = 5,      // malformed frame; the connection closes after this error
     FrameTooLarge = 6, // oversize frame; the connection closes after this error
+    StorageFailed = 7, // the server could not store the message (e.g. its disk is full); it was not delivered
 };
 
 enum class ByeReason : std::uint8_t { Quit = 0, ServerStopping = 1, Kicked = 2, Timeout = 3, SlowReader = 4, ProtocolError = 5 };
@@ -74,12 +81,20 @@ struct Refuse
     std::string reason;
 };
 
+// Client -> server, optional, before Hello: resume an earlier session of this client.
+struct Resume
+{
+    std::uint64_t token = 0;      // random per client run: a Hello with the same nick and token replaces a stale session
+    std::uint64_t lastSeenId = 0; // the newest message id the client has; the server sends everything after it
+};
+
 // Client -> server: a message to everyone (to empty) or to one user.
 struct Say
 {
-    std::uint64_t clientMsgId = 0;
+    std::uint64_t clientMsgId = 0; // unique per sender nick: a resend with the same id is never stored twice
     std::string to;
     std::string text;
+    bool resend = false;           // encoded as FrameType::SayAgain
 };
 
 // Server -> client: something that happened in a conversation, with the server's id and time.
@@ -112,6 +127,41 @@ struct Error
 struct Ping { std::uint64_t token = 0; };
 struct Pong { std::uint64_t token = 0; };
 
+enum class HistoryReason : std::uint8_t { Join = 0, Resume = 1, Page = 2, Around = 3 };
+
+// Server -> client: stored messages (after Welcome, or answering a HistoryRequest), ascending ids.
+struct History
+{
+    HistoryReason reason = HistoryReason::Join;
+    std::string conversation;     // Page/Around: "" Everyone or the private partner; Join/Resume: ""
+    bool more = false;            // older messages exist before the first one here
+    std::uint64_t unreadAfter = 0; // Join/Resume: messages with a larger id arrived while this user was away
+    std::vector<Chat> chats;
+};
+
+// Client -> server: older messages of one conversation.
+struct HistoryRequest
+{
+    std::string conversation;   // "" Everyone, else the private partner
+    std::uint64_t beforeId = 0; // 0: the newest
+    std::uint32_t limit = 100;
+    bool around = false;        // true: messages around beforeId (for jumping to a search result)
+};
+
+// Client -> server: full-text search over what this user may see.
+struct SearchRequest
+{
+    std::uint64_t token = 0;
+    std::string query;
+    std::uint32_t limit = 50;
+};
+
+struct SearchResults
+{
+    std::uint64_t token = 0;
+    std::vector<Chat> chats; // newest first
+};
+
 // Either side: the connection is about to close, and why.
 struct Bye
 {
@@ -119,7 +169,10 @@ struct Bye
     std::string text;
 };
 
-using Message = std::variant<Hello, Welcome, Refuse, Say, Chat, Ack, Error, Ping, Pong, Bye>;
+using Message = std::variant<Hello, Welcome, Refuse, Say, Chat, Ack, Error, Ping, Pong, Bye, Resume, History,
+                             HistoryRequest, SearchRequest, SearchResults>;
+
+constexpr std::uint32_t MaxHistoryChats = 2000; // per History / SearchResults frame
 
 // An encoded frame, shared by every recipient of a broadcast (never copied per peer).
 using FrameBytes = std::shared_ptr<const std::vector<std::uint8_t>>;

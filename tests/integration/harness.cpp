@@ -390,6 +390,11 @@ std::string Describe(const net::Message& message)
         std::string operator()(const net::Ping&) const { return "Ping"; }
         std::string operator()(const net::Pong&) const { return "Pong"; }
         std::string operator()(const net::Bye& m) const { return "Bye(" + m.text + ")"; }
+        std::string operator()(const net::Resume& m) const { return "Resume(" + std::to_string(m.lastSeenId) + ")"; }
+        std::string operator()(const net::History& m) const { return "History(" + std::to_string(m.chats.size()) + ")"; }
+        std::string operator()(const net::HistoryRequest& m) const { return "HistoryRequest(" + m.conversation + ")"; }
+        std::string operator()(const net::SearchRequest& m) const { return "SearchRequest(" + m.query + ")"; }
+        std::string operator()(const net::SearchResults& m) const { return "SearchResults(" + std::to_string(m.chats.size()) + ")"; }
     };
     return std::visit(Visitor{}, message);
 }

@@ -143,7 +143,7 @@ std::string Describe(const Message& message)
             else if constexpr (std::is_same_v<T, Refuse>)
                 out << "Refuse{" << Int(m.code) << ' ' << Quote(m.reason) << '}';
             else if constexpr (std::is_same_v<T, Say>)
-                out << "Say{" << m.clientMsgId << ' ' << Quote(m.to) << ' ' << Quote(m.text) << '}';
+                out << "Say{" << m.clientMsgId << ' ' << Quote(m.to) << ' ' << Quote(m.text) << (m.resend ? " resend" : "") << '}';
             else if constexpr (std::is_same_v<T, Chat>)
                 out << "Chat{" << m.id << ' ' << m.timeMs << ' ' << Int(m.kind) << ' ' << Quote(m.from) << ' '
                     << Quote(m.to) << ' ' << Quote(m.text) << '}';
@@ -157,6 +157,23 @@ std::string Describe(const Message& message)
                 out << "Pong{" << m.token << '}';
             else if constexpr (std::is_same_v<T, Bye>)
                 out << "Bye{" << Int(m.reason) << ' ' << Quote(m.text) << '}';
+            else if constexpr (std::is_same_v<T, Resume>)
+                out << "Resume{" << m.token << ' ' << m.lastSeenId << '}';
+            else if constexpr (std::is_same_v<T, History> || std::is_same_v<T, SearchResults>)
+            {
+                if constexpr (std::is_same_v<T, History>)
+                    out << "History{" << Int(m.reason) << ' ' << Quote(m.conversation) << ' ' << m.more << ' ' << m.unreadAfter;
+                else
+                    out << "SearchResults{" << m.token;
+                for (const auto& c : m.chats)
+                    out << " Chat{" << c.id << ' ' << c.timeMs << ' ' << Int(c.kind) << ' ' << Quote(c.from) << ' '
+                        << Quote(c.to) << ' ' << Quote(c.text) << '}';
+                out << '}';
+            }
+            else if constexpr (std::is_same_v<T, HistoryRequest>)
+                out << "HistoryRequest{" << Quote(m.conversation) << ' ' << m.beforeId << ' ' << m.limit << ' ' << m.around << '}';
+            else if constexpr (std::is_same_v<T, SearchRequest>)
+                out << "SearchRequest{" << m.token << ' ' << Quote(m.query) << ' ' << m.limit << '}';
             else
                 static_assert(sizeof(T) == 0, "Describe() misses a message type");
         },
@@ -237,6 +254,20 @@ std::vector<Message> SampleMessages()
     messages.push_back(Bye{ByeReason::Timeout, "no traffic for 45 s"});
     messages.push_back(Bye{ByeReason::SlowReader, "queue full"});
     messages.push_back(Bye{ByeReason::ProtocolError, "bad frame"});
+    messages.push_back(Error{ErrorCode::StorageFailed, 9, "the disk is full"});
+    messages.push_back(Say{43, "bo", "sent again after a reconnect", true});
+    messages.push_back(Resume{0, 0});
+    messages.push_back(Resume{MaxU64, 123456789});
+    messages.push_back(History{HistoryReason::Join, "", true, 17,
+                               {Chat{1, 5, ChatKind::Join, "ana", "", ""}, Chat{2, 6, ChatKind::Private, "ana", "bo", "hi"}}});
+    messages.push_back(History{HistoryReason::Page, emojiNick, false, 0, {}});
+    messages.push_back(History{HistoryReason::Around, "bo", false, MaxU64, {Chat{MaxU64, MinI64, ChatKind::Announce, "", "", MaxLengthText()}}});
+    messages.push_back(HistoryRequest{"", 0, 100, false});
+    messages.push_back(HistoryRequest{"bo", MaxU64, 0xFFFFFFFFu, true});
+    messages.push_back(SearchRequest{7, "lunch friday", 50});
+    messages.push_back(SearchRequest{0, "", 0});
+    messages.push_back(SearchResults{7, {Chat{9, 10, ChatKind::Public, "ana", "", "lunch on friday?"}}});
+    messages.push_back(SearchResults{MaxU64, {}});
     return messages;
 }
 
@@ -244,8 +275,11 @@ FrameType ExpectedType(const Message& message)
 {
     constexpr FrameType types[] = {FrameType::Hello, FrameType::Welcome, FrameType::Refuse, FrameType::Say,
                                    FrameType::Chat,  FrameType::Ack,     FrameType::Error,  FrameType::Ping,
-                                   FrameType::Pong,  FrameType::Bye};
+                                   FrameType::Pong,  FrameType::Bye,     FrameType::Resume, FrameType::History,
+                                   FrameType::HistoryRequest, FrameType::SearchRequest, FrameType::SearchResults};
     static_assert(std::size(types) == std::variant_size_v<Message>);
+    if (const auto* say = std::get_if<Say>(&message); say && say->resend)
+        return FrameType::SayAgain;
     return types[message.index()];
 }
 
@@ -647,8 +681,8 @@ TEST_SUITE("protocol")
         CheckRejected(MakeFrame(0x7F, PayloadBuilder().U64(1).Bytes()), DecodeError::UnknownType);
         CheckRejected(MakeFrame(0x00, {}), DecodeError::UnknownType);
         CheckRejected(MakeFrame(0xFF, {0x01, 0x02}), DecodeError::UnknownType);
-        CheckRejected(MakeFrame(0x04, {}), DecodeError::UnknownType);
-        CheckRejected(MakeFrame(0x14, {}), DecodeError::UnknownType);
+        CheckRejected(MakeFrame(0x09, {}), DecodeError::UnknownType);
+        CheckRejected(MakeFrame(0x1F, {}), DecodeError::UnknownType);
         CheckRejected(MakeFrame(0x23, {}), DecodeError::UnknownType);
     }
 
@@ -758,6 +792,29 @@ TEST_SUITE("protocol")
                       DecodeError::TrailingBytes);
     }
 
+    TEST_CASE("history and search frames reject impossible counts, bad flags and bad reasons")
+    {
+        // count says 3 chats but only one byte follows
+        CheckRejected(MakeFrame(FrameType::History, PayloadBuilder().U8(0).Str("").U8(0).U64(0).U32(3).U8(0)),
+                      DecodeError::BadLength);
+        // more than MaxHistoryChats, whatever follows
+        CheckRejected(MakeFrame(FrameType::SearchResults, PayloadBuilder().U64(1).U32(MaxHistoryChats + 1)),
+                      DecodeError::BadLength);
+        // a boolean field holding 2
+        CheckRejected(MakeFrame(FrameType::History, PayloadBuilder().U8(0).Str("").U8(2).U64(0).U32(0)),
+                      DecodeError::BadValue);
+        CheckRejected(MakeFrame(FrameType::HistoryRequest, PayloadBuilder().Str("").U64(0).U32(10).U8(7)),
+                      DecodeError::BadValue);
+        // an unknown history reason
+        CheckRejected(MakeFrame(FrameType::History, PayloadBuilder().U8(4).Str("").U8(0).U64(0).U32(0)),
+                      DecodeError::BadValue);
+        // a resent Say is a Say with its resend flag set
+        Message m;
+        REQUIRE(DecodeFrame(Encode(Say{5, "", "again", true}), m) == DecodeError::None);
+        CHECK(std::get<Say>(m).resend);
+        CHECK(Encode(Say{5, "", "again", true})[4] == static_cast<std::uint8_t>(FrameType::SayAgain));
+    }
+
     TEST_CASE("an unknown enum value is rejected with BadValue")
     {
         const auto chatWithKind = [](std::uint8_t kind) {
@@ -782,7 +839,7 @@ TEST_SUITE("protocol")
             return MakeFrame(FrameType::Error, PayloadBuilder().U8(code).U64(0).Str("oops"));
         };
         CheckRejected(errorWithCode(0), DecodeError::BadValue);
-        CheckRejected(errorWithCode(7), DecodeError::BadValue);
+        CheckRejected(errorWithCode(8), DecodeError::BadValue);
 
         // the extremes of each range are accepted
         Message out;
