@@ -1,5 +1,8 @@
 #include "net/client.hpp"
 
+#include <map>
+#include <random>
+
 namespace obrol::net {
 
 const char* EndReasonName(EndReason reason)
@@ -17,44 +20,53 @@ const char* EndReasonName(EndReason reason)
     return "?";
 }
 
-// [SECTION] Core: runs on the client's network thread only.
+static std::uint64_t RandomBits()
+{
+    std::random_device device;
+    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+// [SECTION] Core: runs on the client's network thread only. One Core lives from Connect() to
+// its Ended event and may make several connection attempts (reconnecting) in between.
 
 class Client::Core
 {
 public:
     Core(engine::EventQueue<ClientEvent>& events, ClientConfig config)
-        : events(events), config(std::move(config)), resolver(io), timer(io)
+        : events(events), config(std::move(config)), resolver(io), timer(io), token(RandomBits() | 1)
     {
     }
 
-    void Begin()
+    void Push(ClientEvent e) { events.Push(std::move(e)); }
+
+    // [SECTION] Connecting
+
+    void Attempt()
     {
+        ++attemptId;
+        joined = false;
         ClientEvent e;
         e.kind = ClientEvent::Kind::Connecting;
-        e.text = config.host + ":" + std::to_string(config.port);
-        events.Push(std::move(e));
+        e.text = Where();
+        Push(std::move(e));
         timer.expires_after(config.connectTimeout);
-        timer.async_wait([this](asio::error_code ec) {
-            if (!ec && !connection)
+        timer.async_wait([this, id = attemptId](asio::error_code ec) {
+            if (ec || ended || id != attemptId || connection)
+                return;
+            resolver.cancel();
+            if (socket)
             {
-                resolver.cancel();
-                if (socket)
-                {
-                    asio::error_code ignored;
-                    socket->close(ignored);
-                }
-                End(EndReason::ConnectFailed, "no answer from " + Where() + " (timed out)");
+                asio::error_code ignored;
+                socket->close(ignored);
             }
+            Failed(EndReason::ConnectFailed, "no answer from " + Where() + " (timed out)");
         });
         resolver.async_resolve(config.host, std::to_string(config.port),
-                               [this](asio::error_code ec, asio::ip::tcp::resolver::results_type results) {
-                                   if (ended)
+                               [this, id = attemptId](asio::error_code ec, asio::ip::tcp::resolver::results_type results) {
+                                   if (ended || id != attemptId)
                                        return;
                                    if (ec)
-                                   {
-                                       End(EndReason::ConnectFailed, "cannot find " + config.host + ": " + ec.message());
-                                       return;
-                                   }
+                                       return Failed(EndReason::ConnectFailed, "cannot find " + config.host + ": " + ec.message());
                                    ConnectTo(results);
                                });
     }
@@ -62,35 +74,80 @@ public:
     void ConnectTo(const asio::ip::tcp::resolver::results_type& results)
     {
         socket = std::make_unique<asio::ip::tcp::socket>(io);
-        asio::async_connect(*socket, results, [this](asio::error_code ec, const asio::ip::tcp::endpoint&) {
-            if (ended)
+        asio::async_connect(*socket, results, [this, id = attemptId](asio::error_code ec, const asio::ip::tcp::endpoint&) {
+            if (ended || id != attemptId)
                 return;
             if (ec)
             {
                 std::string why = ec == asio::error::connection_refused
                                       ? "connection refused by " + Where() + " (is the server running?)"
                                       : "cannot connect to " + Where() + ": " + ec.message();
-                End(EndReason::ConnectFailed, why);
-                return;
+                return Failed(EndReason::ConnectFailed, why);
             }
             timer.cancel();
             connection = std::make_shared<Connection>(std::move(*socket), config.limits);
             socket.reset();
-            connection->Start([this](Message& m) { OnMessage(m); },
-                              [this](DecodeError e) {
-                                  End(EndReason::ProtocolError,
-                                      std::string("the server sent a malformed frame: ") + DecodeErrorName(e));
+            connection->Start([this, id](Message& m) { if (id == attemptId) OnMessage(m); },
+                              [this, id](DecodeError e) {
+                                  if (id == attemptId)
+                                      End(EndReason::ProtocolError, std::string("the server sent a malformed frame: ") + DecodeErrorName(e));
                               },
-                              [this](CloseCause cause, const std::string& why) { OnClosed(cause, why); });
+                              [this, id](CloseCause cause, const std::string& why) { if (id == attemptId) OnClosed(cause, why); });
+            // Resume first: the server then knows this is us again, and what we already have.
+            connection->Send(Resume{token, lastSeenId});
             connection->Send(Hello{ProtocolVersion, config.nick, std::string("obrol ") + OBROL_VERSION});
         });
     }
+
+    // A connection attempt failed or a joined connection was lost: retry or give up.
+    void Failed(EndReason reason, const std::string& why)
+    {
+        if (ended)
+            return;
+        DropAttempt();
+        if (!config.reconnect || !everJoined || quitting)
+            return End(reason, why);
+        ++retries;
+        auto delay = config.firstRetry * (1LL << std::min(retries - 1, 16));
+        delay = std::min<std::chrono::milliseconds>(delay, config.maxRetry);
+        ClientEvent e;
+        e.kind = ClientEvent::Kind::Reconnecting;
+        e.text = why;
+        e.attempt = retries;
+        e.retryMs = delay.count();
+        Push(std::move(e));
+        timer.expires_after(delay);
+        timer.async_wait([this, id = ++attemptId](asio::error_code ec) {
+            if (!ec && !ended && id == attemptId)
+                Attempt();
+        });
+    }
+
+    void DropAttempt()
+    {
+        joined = false;
+        resolver.cancel();
+        if (socket)
+        {
+            asio::error_code ignored;
+            socket->close(ignored);
+            socket.reset();
+        }
+        if (connection)
+        {
+            auto old = std::move(connection);
+            old->Close(CloseCause::Local, "reconnecting");
+        }
+    }
+
+    // [SECTION] Messages
 
     void OnMessage(Message& message)
     {
         if (auto* welcome = std::get_if<Welcome>(&message))
         {
-            joined = true;
+            joined = everJoined = true;
+            retries = 0;
             if (welcome->heartbeatSeconds > 0)
             {
                 const std::chrono::milliseconds beat(welcome->heartbeatSeconds * 1000ull);
@@ -99,50 +156,70 @@ public:
             ClientEvent e;
             e.kind = ClientEvent::Kind::Connected;
             e.welcome = std::move(*welcome);
-            events.Push(std::move(e));
+            Push(std::move(e));
+            // whatever the server has not acknowledged goes again; it stores each id once
+            for (auto& [id, say] : unacked)
+            {
+                say.resend = true;
+                connection->Send(say);
+            }
         }
         else if (auto* refuse = std::get_if<Refuse>(&message))
         {
-            pendingRefuse = true;
             refuseCode = refuse->code;
             End(EndReason::Refused, refuse->reason);
         }
         else if (auto* chat = std::get_if<Chat>(&message))
         {
+            lastSeenId = std::max(lastSeenId, chat->id);
             ClientEvent e;
             e.kind = ClientEvent::Kind::Chat;
             e.chat = std::move(*chat);
-            events.Push(std::move(e));
+            Push(std::move(e));
+        }
+        else if (auto* history = std::get_if<History>(&message))
+        {
+            if (history->reason == HistoryReason::Join || history->reason == HistoryReason::Resume)
+                for (const Chat& c : history->chats)
+                    lastSeenId = std::max(lastSeenId, c.id);
+            ClientEvent e;
+            e.kind = ClientEvent::Kind::History;
+            e.history = std::move(*history);
+            Push(std::move(e));
+        }
+        else if (auto* results = std::get_if<SearchResults>(&message))
+        {
+            ClientEvent e;
+            e.kind = ClientEvent::Kind::SearchResults;
+            e.search = std::move(*results);
+            Push(std::move(e));
         }
         else if (auto* ack = std::get_if<Ack>(&message))
         {
+            unacked.erase(ack->clientMsgId);
+            lastSeenId = std::max(lastSeenId, ack->id);
             ClientEvent e;
             e.kind = ClientEvent::Kind::Ack;
             e.ack = *ack;
-            events.Push(std::move(e));
+            Push(std::move(e));
         }
         else if (auto* error = std::get_if<Error>(&message))
         {
+            unacked.erase(error->clientMsgId);
             ClientEvent e;
             e.kind = ClientEvent::Kind::Error;
             e.error = std::move(*error);
-            events.Push(std::move(e));
+            Push(std::move(e));
         }
         else if (auto* bye = std::get_if<Bye>(&message))
         {
-            EndReason reason = EndReason::Lost;
             std::string text = bye->text;
             if (bye->reason == ByeReason::ServerStopping)
-            {
-                reason = EndReason::ServerStopped;
-                text = "the server stopped" + (text.empty() ? std::string() : ": " + text);
-            }
+                Failed(EndReason::ServerStopped, "the server stopped" + (text.empty() ? std::string() : ": " + text));
             else if (bye->reason == ByeReason::Kicked)
-            {
-                reason = EndReason::Kicked;
-                text = "removed by the server" + (text.empty() ? std::string() : ": " + text);
-            }
-            End(reason, text);
+                End(EndReason::Kicked, "removed by the server" + (text.empty() ? std::string() : ": " + text));
+            else
+                Failed(EndReason::Lost, "the server closed the connection" + (text.empty() ? std::string() : ": " + text));
         }
         else
             End(EndReason::ProtocolError, "the server sent an unexpected frame");
@@ -154,41 +231,45 @@ public:
             return;
         switch (cause)
         {
-        case CloseCause::Timeout: End(EndReason::Lost, "connection lost: the server did not answer (" + why + ")"); break;
+        case CloseCause::Timeout: Failed(EndReason::Lost, "connection lost: the server did not answer (" + why + ")"); break;
         case CloseCause::ProtocolError: End(EndReason::ProtocolError, why); break;
-        case CloseCause::Local: End(EndReason::Quit, why); break;
-        default: End(EndReason::Lost, "connection lost: " + why); break;
+        case CloseCause::Local: break; // we closed it on purpose (End or DropAttempt)
+        default: Failed(EndReason::Lost, "connection lost: " + why); break;
         }
     }
 
-    void Say(std::uint64_t clientMsgId, std::string to, std::string text)
+    void Say(net::Say say)
     {
-        if (!connection || !joined || ended)
-        {
-            ClientEvent e;
-            e.kind = ClientEvent::Kind::Error;
-            e.error = Error{ErrorCode::NotJoined, clientMsgId, "not connected: the message was not sent"};
-            events.Push(std::move(e));
+        if (ended)
             return;
-        }
-        connection->Send(net::Say{clientMsgId, std::move(to), std::move(text)});
+        const std::uint64_t id = say.clientMsgId;
+        auto [it, inserted] = unacked.emplace(id, std::move(say));
+        // not joined (connecting again): it goes out, as a resend, right after the next Welcome
+        if (inserted && joined && connection)
+            connection->Send(it->second);
+    }
+
+    void Send(Message message)
+    {
+        if (joined && connection)
+            connection->Send(message);
     }
 
     void Quit()
     {
         if (ended)
             return;
-        if (connection && connection->IsOpen())
+        quitting = true;
+        if (connection && connection->IsOpen() && joined)
         {
             connection->Send(Bye{ByeReason::Quit, {}});
-            // report now; the socket closes once the Bye is written
             End(EndReason::Quit, "you left", /*flush=*/true);
         }
         else
             End(EndReason::Quit, "you left");
     }
 
-    // Exactly one Ended event per connection, then the io_context runs out of work.
+    // Exactly one Ended event per Core, then the io_context runs out of work.
     void End(EndReason reason, std::string text, bool flush = false)
     {
         if (ended)
@@ -213,7 +294,7 @@ public:
         e.reason = reason;
         e.refuse = refuseCode;
         e.text = std::move(text);
-        events.Push(std::move(e));
+        Push(std::move(e));
     }
 
     std::string Where() const { return config.host + ":" + std::to_string(config.port); }
@@ -225,15 +306,24 @@ public:
     asio::steady_timer timer;
     std::unique_ptr<asio::ip::tcp::socket> socket;
     std::shared_ptr<Connection> connection;
+    const std::uint64_t token;             // identifies this client to the server across reconnects
+    std::uint64_t lastSeenId = 0;          // newest message id received
+    std::map<std::uint64_t, net::Say> unacked; // sent, not yet acknowledged (ordered: resent in order)
+    std::uint64_t attemptId = 0;           // handlers of older attempts ignore themselves
+    int retries = 0;
     bool joined = false;
+    bool everJoined = false;
     bool ended = false;
-    bool pendingRefuse = false;
+    bool quitting = false;
     RefuseCode refuseCode = RefuseCode::BadHello;
 };
 
 // [SECTION] Client: the facade used by the UI thread.
 
-Client::Client(engine::EventQueue<ClientEvent>& events) : m_events(events) {}
+Client::Client(engine::EventQueue<ClientEvent>& events)
+    : m_events(events), m_nextClientMsgId((RandomBits() & 0xFFFFFFFF00000000ull) | 1)
+{
+}
 
 Client::~Client()
 {
@@ -255,7 +345,7 @@ void Client::Connect(ClientConfig config)
     m_core = std::make_unique<Core>(m_events, std::move(config));
     m_active.store(true, std::memory_order_release);
     m_thread = std::thread([this, core = m_core.get()] {
-        core->Begin();
+        core->Attempt();
         core->io.run();
         // The connection and its socket are gone. Handlers hold `core` by pointer, so the
         // Connection (which captured them) must be released on this thread, before Core dies.
@@ -272,9 +362,36 @@ std::uint64_t Client::Say(std::string to, std::string text)
     // If this connection has already ended, the handler never runs; the model marks
     // messages still pending at the Ended event as not sent.
     asio::post(m_core->io, [core = m_core.get(), id, to = std::move(to), text = std::move(text)]() mutable {
-        core->Say(id, std::move(to), std::move(text));
+        core->Say(net::Say{id, std::move(to), std::move(text), false});
     });
     return id;
+}
+
+void Client::RequestHistory(std::string conversation, std::uint64_t beforeId, std::uint32_t limit, bool around)
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), request = HistoryRequest{std::move(conversation), beforeId, limit, around}] {
+            core->Send(request);
+        });
+}
+
+std::uint64_t Client::Search(std::string query, std::uint32_t limit)
+{
+    const std::uint64_t token = m_nextSearchToken++;
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), request = SearchRequest{token, std::move(query), limit}] {
+            core->Send(request);
+        });
+    return token;
+}
+
+void Client::DropConnection()
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get()] {
+            if (core->connection)
+                core->connection->Close(CloseCause::NetworkError, "the connection was dropped");
+        });
 }
 
 void Client::Disconnect()

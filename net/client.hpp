@@ -21,6 +21,12 @@ struct ClientConfig
     std::string nick;
     std::chrono::milliseconds connectTimeout{10000};
     ConnectionLimits limits;
+    // After having joined once: on a lost connection or a server restart, connect again by
+    // itself (backoff from firstRetry doubling up to maxRetry), resume where it left off and
+    // resend what the server had not acknowledged.
+    bool reconnect = false;
+    std::chrono::milliseconds firstRetry{1000};
+    std::chrono::milliseconds maxRetry{30000};
 };
 
 // Why a connection ended; also the headless client's exit code (see README).
@@ -41,12 +47,15 @@ struct ClientEvent
 {
     enum class Kind
     {
-        Connecting, // text: "host:port"
-        Connected,  // welcome
-        Chat,       // chat
-        Ack,        // ack
-        Error,      // error
-        Ended,      // reason, refuse (when Refused), text: human-readable why. Always the last event.
+        Connecting,    // text: "host:port"
+        Connected,     // welcome
+        Chat,          // chat
+        Ack,           // ack
+        Error,         // error
+        History,       // history (after Connected, or answering RequestHistory)
+        SearchResults, // search
+        Reconnecting,  // text: why the connection was lost; attempt, retryMs: when the next try starts
+        Ended,         // reason, refuse (when Refused), text: human-readable why. Always the last event.
     };
     Kind kind = Kind::Connecting;
     std::string text;
@@ -56,6 +65,10 @@ struct ClientEvent
     Error error;
     EndReason reason = EndReason::Quit;
     RefuseCode refuse = RefuseCode::BadHello;
+    History history;
+    SearchResults search;
+    int attempt = 0;
+    std::int64_t retryMs = 0;
 };
 
 class Client
@@ -71,7 +84,13 @@ public:
     // Sends a message to everyone (to empty) or to one user; returns its client message id,
     // or 0 when there is no connection to send it on.
     std::uint64_t Say(std::string to, std::string text);
-    void Disconnect(); // -> Ended{Quit}
+    void Disconnect(); // -> Ended{Quit}; also cancels reconnecting
+    // Older messages of a conversation ("" Everyone) -> History event. around: centred on beforeId.
+    void RequestHistory(std::string conversation, std::uint64_t beforeId, std::uint32_t limit, bool around = false);
+    // Full-text search over what this user may see -> SearchResults event with the returned token.
+    std::uint64_t Search(std::string query, std::uint32_t limit = 50);
+    // Closes the socket abruptly, as a network failure would (tests, and a "reconnect now").
+    void DropConnection();
     bool Active() const { return m_active.load(std::memory_order_acquire); }
 
 private:
@@ -82,7 +101,8 @@ private:
     std::unique_ptr<Core> m_core;
     std::thread m_thread;
     std::atomic<bool> m_active{false};
-    std::uint64_t m_nextClientMsgId = 1;
+    std::uint64_t m_nextClientMsgId = 1; // high 32 bits random per Client: unique across runs
+    std::uint64_t m_nextSearchToken = 1;
 };
 
 } // namespace obrol::net

@@ -7,6 +7,20 @@
 
 namespace obrol::net {
 
+Hub::Hub(Observer observer, Commit commit, KnownNick knownNick)
+    : m_observer(std::move(observer)), m_commit(std::move(commit)), m_knownNick(std::move(knownNick))
+{
+    m_everyone.name = "Everyone";
+}
+
+void Hub::Store(const Chat& record, Done done)
+{
+    if (m_commit)
+        m_commit(record, std::move(done));
+    else
+        done(true, {});
+}
+
 Hub::JoinResult Hub::Join(Participant* participant, const std::string& nick)
 {
     JoinResult result;
@@ -25,9 +39,12 @@ Hub::JoinResult Hub::Join(Participant* participant, const std::string& nick)
     }
     m_byKey.emplace(key, participant);
     m_nicks.emplace(participant, nick);
-    Chat joined = Record(ChatKind::Join, nick, {}, {});
-    Broadcast(joined, participant);
     m_everyone.members.push_back(participant);
+    const Chat joined = Record(ChatKind::Join, nick, {}, {});
+    Store(joined, [this, joined, participant](bool ok, const std::string&) {
+        if (ok)
+            Broadcast(joined, participant);
+    });
     result.ok = true;
     result.nick = nick;
     return result;
@@ -42,10 +59,14 @@ void Hub::Leave(Participant* participant, const std::string& reason)
     m_byKey.erase(engine::FoldCase(nick));
     m_nicks.erase(it);
     std::erase(m_everyone.members, participant);
-    Broadcast(Record(ChatKind::Leave, nick, {}, reason), nullptr);
+    const Chat left = Record(ChatKind::Leave, nick, {}, reason);
+    Store(left, [this, left](bool ok, const std::string&) {
+        if (ok)
+            Broadcast(left, nullptr);
+    });
 }
 
-Hub::PostResult Hub::Post(Participant* from, const std::string& to, const std::string& rawText)
+void Hub::Post(Participant* from, const std::string& to, const std::string& rawText, PostDone done)
 {
     PostResult result;
     const std::string* sender = NickOf(from);
@@ -53,60 +74,109 @@ Hub::PostResult Hub::Post(Participant* from, const std::string& to, const std::s
     {
         result.code = ErrorCode::NotJoined;
         result.error = "join with a nickname before sending messages";
-        return result;
+        return done(result);
     }
     std::string text = engine::CleanMessageText(rawText);
     if (text.empty())
     {
         result.code = ErrorCode::EmptyText;
         result.error = "empty messages are not sent";
-        return result;
+        return done(result);
     }
     if (text.size() > MaxTextBytes)
     {
         result.code = ErrorCode::TextTooLong;
         result.error = "message too long (" + std::to_string(text.size()) + " bytes; the limit is " +
                        std::to_string(MaxTextBytes) + ")";
-        return result;
+        return done(result);
     }
     if (to.empty())
     {
-        result.chat = Record(ChatKind::Public, *sender, {}, std::move(text));
-        Broadcast(result.chat, from);
-        if (m_observer)
-            m_observer(result.chat, from);
-        result.ok = true;
-        return result;
+        const Chat record = Record(ChatKind::Public, *sender, {}, std::move(text));
+        Store(record, [this, record, from, done](bool ok, const std::string& error) {
+            PostResult r;
+            r.chat = record;
+            if (!ok)
+            {
+                r.code = ErrorCode::StorageFailed;
+                r.error = "the server could not store your message (" + error + "); it was not sent";
+                return done(r);
+            }
+            // the sender may have left meanwhile: deliver to everyone in the room now
+            // the sender may have left meanwhile: then it is only a key, never dereferenced
+            Participant* sender = m_nicks.count(from) ? from : nullptr;
+            Broadcast(record, sender);
+            if (m_observer)
+                m_observer(record, sender);
+            r.ok = true;
+            done(r);
+        });
+        return;
     }
-    Participant* recipient = Find(to);
-    if (!recipient)
-    {
-        result.code = ErrorCode::UnknownUser;
-        result.error = "nobody called \"" + to + "\" is online";
-        return result;
-    }
-    if (recipient == from)
+    if (engine::FoldCase(to) == engine::FoldCase(*sender))
     {
         result.code = ErrorCode::UnknownUser;
         result.error = "a private message needs someone other than yourself";
-        return result;
+        return done(result);
     }
-    result.chat = Record(ChatKind::Private, *sender, *NickOf(recipient), std::move(text));
-    SharedFrames frames;
-    recipient->Deliver(result.chat, frames);
-    if (m_observer)
-        m_observer(result.chat, from);
-    result.ok = true;
-    return result;
+    if (Participant* recipient = Find(to))
+        return PostPrivate(from, Record(ChatKind::Private, *sender, *NickOf(recipient), std::move(text)), std::move(done));
+    if (!m_knownNick)
+    {
+        result.code = ErrorCode::UnknownUser;
+        result.error = "nobody called \"" + to + "\" is online";
+        return done(result);
+    }
+    // Offline: keep it for them if they have been here before. The id is taken only once we
+    // know, so ids stay in commit order.
+    m_knownNick(to, [this, from, to, sender = *sender, text = std::move(text), done = std::move(done)](bool known) mutable {
+        if (!known)
+        {
+            PostResult r;
+            r.code = ErrorCode::UnknownUser;
+            r.error = "nobody called \"" + to + "\" has ever joined this server";
+            return done(r);
+        }
+        Participant* recipient = Find(to); // may have joined meanwhile
+        PostPrivate(from, Record(ChatKind::Private, sender, recipient ? *NickOf(recipient) : to, std::move(text)),
+                    std::move(done));
+    });
 }
 
-Chat Hub::Announce(const std::string& rawText)
+void Hub::PostPrivate(Participant* from, Chat record, PostDone done)
 {
-    Chat chat = Record(ChatKind::Announce, {}, {}, engine::CleanMessageText(rawText));
-    Broadcast(chat, nullptr);
-    if (m_observer)
-        m_observer(chat, nullptr);
-    return chat;
+    Store(record, [this, record, from, done = std::move(done)](bool ok, const std::string& error) {
+        PostResult r;
+        r.chat = record;
+        if (!ok)
+        {
+            r.code = ErrorCode::StorageFailed;
+            r.error = "the server could not store your message (" + error + "); it was not sent";
+            return done(r);
+        }
+        // delivered now if the recipient is online, else with their history when they join
+        if (Participant* recipient = Find(record.to))
+        {
+            SharedFrames frames;
+            recipient->Deliver(record, frames);
+        }
+        if (m_observer)
+            m_observer(record, m_nicks.count(from) ? from : nullptr);
+        r.ok = true;
+        done(r);
+    });
+}
+
+void Hub::Announce(const std::string& rawText)
+{
+    const Chat chat = Record(ChatKind::Announce, {}, {}, engine::CleanMessageText(rawText));
+    Store(chat, [this, chat](bool ok, const std::string&) {
+        if (!ok)
+            return;
+        Broadcast(chat, nullptr);
+        if (m_observer)
+            m_observer(chat, nullptr);
+    });
 }
 
 std::vector<std::string> Hub::Users() const

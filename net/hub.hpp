@@ -1,12 +1,13 @@
 // The chat core: nickname registry, the "Everyone" room, fan-out, private delivery and
 // message ids. It knows participants, not wire formats, so other front doors (an IRC or
-// WebSocket session) can join the same conversation. Server io thread only.
+// WebSocket session) can join the same conversation. Every record (message, announcement,
+// join, leave) is committed first (to the archive, when there is one) and delivered only
+// once stored, in id order. Server io thread only; hooks call back on that thread.
 #pragma once
 
 #include "net/protocol.hpp"
 
 #include <functional>
-#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,9 +36,17 @@ struct Room
 class Hub
 {
 public:
+    using Done = std::function<void(bool ok, const std::string& error)>;
+    // Stores a record; calls `done` on the io thread, in the order records were committed.
+    using Commit = std::function<void(const Chat& record, Done done)>;
+    // Asks whether a nickname ever joined (offline private delivery); answers on the io thread.
+    using KnownNick = std::function<void(const std::string& nick, std::function<void(bool known)> answer)>;
+    // Sees every record once it is stored and delivered (the server's log).
     using Observer = std::function<void(const Chat&, Participant* sender)>;
 
-    explicit Hub(Observer observer) : m_observer(std::move(observer)) { m_everyone.name = "Everyone"; }
+    Hub(Observer observer, Commit commit = nullptr, KnownNick knownNick = nullptr);
+
+    void SetNextId(std::uint64_t id) { m_nextId = id; }
 
     struct JoinResult
     {
@@ -56,9 +65,12 @@ public:
         ErrorCode code = ErrorCode::BadFrame;
         std::string error;
     };
+    using PostDone = std::function<void(const PostResult&)>;
     // A public message (to empty) or a private one (to a nickname) from a joined participant.
-    PostResult Post(Participant* from, const std::string& to, const std::string& text);
-    Chat Announce(const std::string& text);
+    // `done` runs once the message is stored and delivered, or refused. A private message to
+    // a known but offline nickname is stored and delivered when they next join.
+    void Post(Participant* from, const std::string& to, const std::string& text, PostDone done);
+    void Announce(const std::string& text);
 
     std::vector<std::string> Users() const; // sorted case-insensitively
     Participant* Find(const std::string& nick) const;
@@ -67,13 +79,17 @@ public:
 
 private:
     Chat Record(ChatKind kind, std::string from, std::string to, std::string text);
+    void Store(const Chat& record, Done done);
     void Broadcast(const Chat& chat, Participant* except);
+    void PostPrivate(Participant* from, Chat record, PostDone done);
 
     std::unordered_map<std::string, Participant*> m_byKey; // case-folded nick -> participant
     std::unordered_map<Participant*, std::string> m_nicks;
     Room m_everyone;
     std::uint64_t m_nextId = 1;
     Observer m_observer;
+    Commit m_commit;
+    KnownNick m_knownNick;
 };
 
 } // namespace obrol::net

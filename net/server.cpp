@@ -1,8 +1,11 @@
 #include "net/server.hpp"
 
+#include "engine/archive.hpp"
 #include "engine/clock.hpp"
+#include "engine/utf8.hpp"
 #include "net/hub.hpp"
 
+#include <deque>
 #include <unordered_map>
 
 namespace obrol::net {
@@ -10,15 +13,25 @@ namespace obrol::net {
 // [SECTION] Core: everything below runs on the server's network thread only.
 
 class Session;
+Chat ToChat(const engine::StoredMessage& m);
 
 class Server::Core
 {
 public:
     Core(engine::EventQueue<ServerEvent>& events, ServerConfig config)
         : events(events), config(std::move(config)), acceptor(io),
-          hub([this](const Chat& chat, Participant* sender) { OnChat(chat, sender); })
+          hub([this](const Chat& chat, Participant* sender) { OnChat(chat, sender); },
+              [this](const Chat& record, Hub::Done done) { Commit(record, std::move(done)); },
+              [this](const std::string& nick, std::function<void(bool)> answer) { IsKnown(nick, std::move(answer)); })
     {
     }
+
+    // Stores a record (archive thread, group commit) and runs `done` back on this thread.
+    void Commit(const Chat& record, Hub::Done done);
+    void IsKnown(const std::string& nick, std::function<void(bool)> answer);
+    // Runs `query` on the archive thread, then `then` with its result on this thread.
+    template <class Result>
+    void Query(std::function<Result(engine::ArchiveReader&)> query, std::function<void(Result)> then);
 
     void Open();
     void Accept();
@@ -42,6 +55,8 @@ public:
     ServerConfig config;
     asio::io_context io{1};
     asio::ip::tcp::acceptor acceptor;
+    // declared after io: destroyed first, so its last callbacks can still post (and are dropped)
+    std::unique_ptr<engine::Archive> archive;
     Hub hub;
     std::unordered_map<std::uint64_t, std::shared_ptr<Session>> sessions;
     std::uint64_t nextSessionId = 1;
@@ -81,7 +96,23 @@ public:
         m_conn->CloseAfterFlush(CloseCause::Local, leaveReason);
     }
 
+    // Leaves at once (a reconnect of the same client takes this nickname over), then closes.
+    void Replace()
+    {
+        auto self = shared_from_this();
+        if (m_joined)
+        {
+            m_joined = false;
+            m_core.hub.Leave(this, "reconnected");
+            EmitLeft("reconnected");
+        }
+        m_leaveReason = "replaced by a new connection";
+        m_conn->Send(Bye{ByeReason::Quit, "replaced by a new connection from the same client"});
+        m_conn->CloseAfterFlush(CloseCause::Local, m_leaveReason);
+    }
+
     std::uint64_t Id() const { return m_id; }
+    std::uint64_t Token() const { return m_token; }
     const std::string& Nick() const { return m_nick; }
     const std::string& Address() const { return m_conn->RemoteAddress(); }
 
@@ -91,7 +122,19 @@ private:
         if (auto* hello = std::get_if<Hello>(&message))
             OnHello(*hello);
         else if (auto* say = std::get_if<Say>(&message))
-            OnSay(*say);
+            OnSay(std::move(*say));
+        else if (auto* resume = std::get_if<Resume>(&message))
+        {
+            if (!m_joined)
+            {
+                m_token = resume->token;
+                m_lastSeenId = resume->lastSeenId;
+            }
+        }
+        else if (auto* request = std::get_if<HistoryRequest>(&message))
+            OnHistoryRequest(*request);
+        else if (auto* search = std::get_if<SearchRequest>(&message))
+            OnSearch(*search);
         else if (auto* bye = std::get_if<Bye>(&message))
         {
             m_leaveReason = bye->text.empty() ? "quit" : "quit: " + bye->text;
@@ -120,6 +163,11 @@ private:
             Refuse(RefuseCode::ServerFull, "the server is full (" + std::to_string(m_core.config.maxClients) + " users)");
             return;
         }
+        // The same client reconnecting (same token) while its old connection still looks alive
+        // to us: the new connection takes the nickname over.
+        if (auto* holder = dynamic_cast<Session*>(m_core.hub.Find(hello.nick));
+            holder && holder != this && m_token != 0 && holder->Token() == m_token)
+            holder->Replace();
         auto joined = m_core.hub.Join(this, hello.nick);
         if (!joined.ok)
         {
@@ -136,6 +184,7 @@ private:
             static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(m_core.config.limits.heartbeat).count());
         welcome.users = m_core.hub.Users();
         m_conn->Send(welcome);
+        SendHistory();
         ServerEvent e;
         e.kind = ServerEvent::Kind::ClientJoined;
         e.sessionId = m_id;
@@ -145,15 +194,164 @@ private:
         m_core.Emit(std::move(e));
     }
 
-    void OnSay(const Say& say)
+    // Says are handled one at a time, in arrival order: a resend first asks the archive whether
+    // it was stored already, and the next Say must not overtake it (ids follow arrival order).
+    void OnSay(Say say)
     {
-        auto result = m_core.hub.Post(this, say.to, say.text);
-        if (!result.ok)
+        m_says.push_back(std::move(say));
+        if (!m_sayBusy)
+            NextSay();
+    }
+
+    void NextSay()
+    {
+        while (!m_says.empty() && !m_sayBusy)
         {
-            m_conn->Send(Error{result.code, say.clientMsgId, result.error});
+            Say say = std::move(m_says.front());
+            m_says.pop_front();
+            if (say.resend && m_core.archive && say.clientMsgId != 0)
+            {
+                m_sayBusy = true;
+                auto self = shared_from_this();
+                m_core.Query<std::optional<engine::StoredMessage>>(
+                    [nick = m_nick, id = say.clientMsgId](engine::ArchiveReader& r) { return r.FindByClientId(nick, id); },
+                    [self, say = std::move(say)](std::optional<engine::StoredMessage> stored) mutable {
+                        if (stored) // already stored: acknowledge again, never store twice
+                            self->m_conn->Send(Ack{say.clientMsgId, stored->id, stored->timeMs});
+                        else
+                            self->Post(std::move(say));
+                        self->m_sayBusy = false;
+                        self->NextSay();
+                    });
+                return;
+            }
+            Post(std::move(say));
+        }
+    }
+
+    void Post(Say say)
+    {
+        auto self = shared_from_this();
+        // A private message to an offline nickname asks the archive first: hold later Says.
+        const bool mayWait = !say.to.empty() && !m_core.hub.Find(say.to) && m_core.archive;
+        if (mayWait)
+            m_sayBusy = true;
+        m_core.hub.Post(this, say.to, say.text, [self, id = say.clientMsgId, mayWait](const Hub::PostResult& result) {
+            if (result.ok)
+                self->m_conn->Send(Ack{id, result.chat.id, result.chat.timeMs});
+            else
+            {
+                self->m_conn->Send(Error{result.code, id, result.error});
+                if (result.code == ErrorCode::StorageFailed)
+                {
+                    ServerEvent e;
+                    e.kind = ServerEvent::Kind::StorageError;
+                    e.nick = self->m_nick;
+                    e.text = result.error;
+                    self->m_core.Emit(std::move(e));
+                }
+            }
+            if (mayWait && self->m_sayBusy)
+            {
+                self->m_sayBusy = false;
+                self->NextSay();
+            }
+        });
+    }
+
+    // After Welcome: what this user missed (resume) or the recent history (a fresh join).
+    void SendHistory()
+    {
+        if (!m_core.archive)
+            return;
+        auto self = shared_from_this();
+        const std::size_t limit = m_core.config.historyLimit;
+        if (m_lastSeenId > 0)
+        {
+            m_core.Query<History>(
+                [nick = m_nick, after = m_lastSeenId](engine::ArchiveReader& r) {
+                    History h;
+                    h.reason = HistoryReason::Resume;
+                    h.unreadAfter = after;
+                    for (const auto& m : r.Since(nick, after, MaxHistoryChats))
+                        h.chats.push_back(ToChat(m));
+                    h.more = h.chats.size() == MaxHistoryChats;
+                    return h;
+                },
+                [self](History h) { self->m_conn->Send(h); });
             return;
         }
-        m_conn->Send(Ack{say.clientMsgId, result.chat.id, result.chat.timeMs});
+        if (limit == 0)
+            return;
+        m_core.Query<History>(
+            [nick = m_nick, limit](engine::ArchiveReader& r) {
+                History h;
+                h.reason = HistoryReason::Join;
+                const auto everyone = r.Page(nick, "", 0, limit);
+                const auto privates = r.RecentPrivate(nick, limit);
+                h.more = everyone.size() == limit;
+                h.unreadAfter = r.LastLeaveId(nick);
+                std::vector<engine::StoredMessage> all = everyone;
+                all.insert(all.end(), privates.begin(), privates.end());
+                std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+                for (const auto& m : all)
+                    h.chats.push_back(ToChat(m));
+                return h;
+            },
+            [self](History h) { self->m_conn->Send(h); });
+    }
+
+    void OnHistoryRequest(const HistoryRequest& request)
+    {
+        if (!m_joined)
+            return Fail(ErrorCode::NotJoined, "join before asking for history");
+        History empty;
+        empty.reason = request.around ? HistoryReason::Around : HistoryReason::Page;
+        empty.conversation = request.conversation;
+        if (!m_core.archive)
+            return (void)m_conn->Send(empty);
+        auto self = shared_from_this();
+        const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, 500);
+        m_core.Query<History>(
+            [nick = m_nick, request, limit, h = std::move(empty)](engine::ArchiveReader& r) mutable {
+                if (request.around)
+                {
+                    // the message itself with up to limit/2 before and after it
+                    const auto before = r.Page(nick, request.conversation, request.beforeId + 1, limit / 2 + 1);
+                    for (const auto& m : before)
+                        h.chats.push_back(ToChat(m));
+                    for (const auto& m : r.After(nick, request.conversation, request.beforeId, limit / 2))
+                        h.chats.push_back(ToChat(m));
+                    h.more = before.size() == limit / 2 + 1;
+                }
+                else
+                {
+                    for (const auto& m : r.Page(nick, request.conversation, request.beforeId, limit))
+                        h.chats.push_back(ToChat(m));
+                    h.more = h.chats.size() == limit;
+                }
+                return h;
+            },
+            [self](History h) { self->m_conn->Send(h); });
+    }
+
+    void OnSearch(const SearchRequest& request)
+    {
+        if (!m_joined)
+            return Fail(ErrorCode::NotJoined, "join before searching");
+        SearchResults results;
+        results.token = request.token;
+        if (!m_core.archive)
+            return (void)m_conn->Send(results);
+        auto self = shared_from_this();
+        const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, 500);
+        m_core.Query<SearchResults>(
+            [nick = m_nick, query = request.query, limit, results = std::move(results)](engine::ArchiveReader& r) mutable {
+                for (const auto& m : r.Search(nick, query, limit))
+                    results.chats.push_back(ToChat(m));
+                return results;
+            },
+            [self](SearchResults r) { self->m_conn->Send(r); });
     }
 
     void OnBadFrame(DecodeError error)
@@ -203,16 +401,21 @@ private:
         {
             m_joined = false;
             m_core.hub.Leave(this, reason);
-            ServerEvent e;
-            e.kind = ServerEvent::Kind::ClientLeft;
-            e.sessionId = m_id;
-            e.nick = m_nick;
-            e.address = Address();
-            e.text = reason;
-            m_core.Emit(std::move(e));
+            EmitLeft(reason);
         }
         // Erase later, not now: we may be deep inside a broadcast that delivers to this session.
         asio::post(m_core.io, [core = &m_core, id = m_id] { core->Remove(id); });
+    }
+
+    void EmitLeft(const std::string& reason)
+    {
+        ServerEvent e;
+        e.kind = ServerEvent::Kind::ClientLeft;
+        e.sessionId = m_id;
+        e.nick = m_nick;
+        e.address = Address();
+        e.text = reason;
+        m_core.Emit(std::move(e));
     }
 
     std::string Describe() const { return m_nick.empty() ? Address() : m_nick + " (" + Address() + ")"; }
@@ -223,10 +426,102 @@ private:
     std::string m_nick;
     std::string m_leaveReason;
     bool m_joined = false;
+    std::uint64_t m_token = 0;      // from Resume: identifies this client across its reconnects
+    std::uint64_t m_lastSeenId = 0; // from Resume: send what came after it
+    std::deque<Say> m_says;         // waiting behind an archive look-up
+    bool m_sayBusy = false;
 };
+
+// [SECTION] Archive glue: the archive thread stores and reads; results come back here.
+
+Chat ToChat(const engine::StoredMessage& m)
+{
+    Chat chat;
+    chat.id = m.id;
+    chat.timeMs = m.timeMs;
+    chat.kind = static_cast<ChatKind>(m.kind);
+    chat.from = m.from;
+    chat.to = m.to;
+    chat.text = m.text;
+    return chat;
+}
+
+using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+
+void Server::Core::Commit(const Chat& record, Hub::Done done)
+{
+    if (!archive)
+        return done(true, {});
+    engine::StoredMessage m;
+    m.id = record.id;
+    m.timeMs = record.timeMs;
+    m.kind = static_cast<std::uint8_t>(record.kind);
+    m.from = record.from;
+    m.to = record.to;
+    m.text = record.text;
+    // The guard keeps io.run() going until the answer is back: a stop never loses an ack.
+    auto guard = std::make_shared<WorkGuard>(io.get_executor());
+    archive->Append(std::move(m), [this, guard, done = std::move(done)](bool ok, const std::string& error) mutable {
+        asio::post(io, [guard, done = std::move(done), ok, error]() mutable {
+            done(ok, error);
+            guard->reset();
+        });
+    });
+}
+
+template <class Result>
+void Server::Core::Query(std::function<Result(engine::ArchiveReader&)> query, std::function<void(Result)> then)
+{
+    auto guard = std::make_shared<WorkGuard>(io.get_executor());
+    archive->Read([this, guard, query = std::move(query), then = std::move(then)](engine::ArchiveReader& reader) mutable {
+        std::optional<Result> result;
+        try
+        {
+            result = query(reader);
+        }
+        catch (const std::exception& e)
+        {
+            const std::string why = e.what();
+            asio::post(io, [this, guard, why, then = std::move(then)]() mutable {
+                Log("archive read failed: " + why);
+                then(Result{}); // answer with nothing rather than leave the asker waiting
+                guard->reset();
+            });
+            return;
+        }
+        asio::post(io, [guard, then = std::move(then), result = std::move(*result)]() mutable {
+            then(std::move(result));
+            guard->reset();
+        });
+    });
+}
+
+void Server::Core::IsKnown(const std::string& nick, std::function<void(bool)> answer)
+{
+    if (!archive)
+        return answer(false);
+    Query<bool>([nick](engine::ArchiveReader& r) { return r.KnownNick(nick); }, std::move(answer));
+}
 
 void Server::Core::Open()
 {
+    if (!config.dataDir.empty())
+    {
+        try
+        {
+            archive = std::make_unique<engine::Archive>(engine::ArchiveConfig{config.dataDir});
+            hub.SetNextId(archive->LastId() + 1);
+        }
+        catch (const std::exception& e)
+        {
+            ServerEvent failed;
+            failed.kind = ServerEvent::Kind::StartFailed;
+            failed.text = e.what();
+            startFailed = true;
+            Emit(std::move(failed));
+            return;
+        }
+    }
     asio::error_code ec;
     const auto address = asio::ip::make_address(config.bind, ec);
     if (ec)
@@ -263,6 +558,8 @@ void Server::Core::Open()
     e.kind = ServerEvent::Kind::Started;
     e.port = acceptor.local_endpoint().port();
     e.text = config.bind;
+    if (archive)
+        e.address = archive->Dir().string();
     Emit(std::move(e));
     Accept();
 }
@@ -375,6 +672,31 @@ void Server::Announce(std::string text)
     asio::post(m_core->io, [core = m_core.get(), text = std::move(text)] {
         if (!core->stopping)
             core->hub.Announce(text);
+    });
+}
+
+void Server::Search(std::string query, std::size_t limit)
+{
+    if (!m_core)
+        return;
+    asio::post(m_core->io, [core = m_core.get(), query = std::move(query), limit] {
+        const auto emit = [core, query](std::vector<Chat> chats) {
+            ServerEvent e;
+            e.kind = ServerEvent::Kind::SearchResults;
+            e.text = query;
+            e.results = std::move(chats);
+            core->Emit(std::move(e));
+        };
+        if (!core->archive)
+            return emit({});
+        core->Query<std::vector<Chat>>(
+            [query, limit](engine::ArchiveReader& r) {
+                std::vector<Chat> chats;
+                for (const auto& m : r.Search("", query, limit))
+                    chats.push_back(ToChat(m));
+                return chats;
+            },
+            emit);
     });
 }
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +24,8 @@ struct ServerConfig
     std::uint16_t port = 55000; // 0: any free port (reported in the Started event)
     std::string name = "Obrol";
     std::size_t maxClients = 1000;
+    std::filesystem::path dataDir; // archive.db + chat_log.txt; empty: keep nothing (no history)
+    std::size_t historyLimit = 100; // messages sent to a client when it joins
     ConnectionLimits limits;
 };
 
@@ -30,7 +33,7 @@ struct ServerEvent
 {
     enum class Kind
     {
-        Started,      // port: the port actually bound; text: bind address
+        Started,      // port: the port actually bound; text: bind address; address: the data folder (if any)
         StartFailed,  // text: why
         Stopped,      // text: why
         ClientJoined, // sessionId, nick, address
@@ -38,6 +41,8 @@ struct ServerEvent
         Refused,      // address, nick, text: reason
         Chat,         // chat, sessionId of the sender (0: the server)
         Log,          // text
+        StorageError, // text: a record could not be stored (full disk, ...); its sender was told
+        SearchResults, // results (newest first), text: the query
     };
     Kind kind = Kind::Log;
     std::int64_t timeMs = 0;
@@ -47,6 +52,7 @@ struct ServerEvent
     std::string address;
     std::string text;
     Chat chat;
+    std::vector<Chat> results;
 };
 
 class Server
@@ -61,6 +67,7 @@ public:
     void Stop(std::string why = "the server was stopped"); // -> Stopped (clients get Bye)
     void Announce(std::string text);   // "Send to all"
     void Kick(std::string nick);
+    void Search(std::string query, std::size_t limit = 200); // over everything -> SearchResults
 
     // True from Start() until the Stopped/StartFailed event has been produced.
     bool Running() const { return m_running.load(std::memory_order_acquire); }

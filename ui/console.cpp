@@ -9,7 +9,9 @@
 
 #include <concurrentqueue/concurrentqueue.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -251,6 +253,43 @@ public:
                     std::to_string(static_cast<int>(e.error.code)) + ",\"text\":" + JsonString(e.error.text) + "}",
                 Now() + "! " + e.error.text);
             break;
+        case Kind::History:
+        {
+            static const char* const reasons[] = {"join", "resume", "page", "around"};
+            const char* reason = reasons[static_cast<int>(e.history.reason) & 3];
+            for (const net::Chat& c : e.history.chats)
+                ChatLine(c, model, reason);
+            Out("{\"event\":\"history\",\"reason\":" + JsonString(reason) + ",\"conversation\":" +
+                    JsonString(e.history.conversation) + ",\"count\":" + std::to_string(e.history.chats.size()) +
+                    ",\"more\":" + (e.history.more ? "true" : "false") + "}",
+                Now() + "(" + std::to_string(e.history.chats.size()) + " messages from the archive" +
+                    (e.history.more ? "; /history 100 shows older ones)" : ")"));
+            break;
+        }
+        case Kind::SearchResults:
+        {
+            std::string items;
+            for (const net::Chat& c : e.search.chats)
+                items += (items.empty() ? "" : ",") + std::string("{\"id\":") + std::to_string(c.id) + ",\"time\":" +
+                         std::to_string(c.timeMs) + ",\"kind\":" + JsonString(net::ChatKindName(c.kind)) + ",\"from\":" +
+                         JsonString(c.from) + ",\"to\":" + JsonString(c.to) + ",\"text\":" + JsonString(c.text) + "}";
+            Out("{\"event\":\"search\",\"token\":" + std::to_string(e.search.token) + ",\"results\":[" + items + "]}",
+                Now() + std::to_string(e.search.chats.size()) + " found" + (e.search.chats.empty() ? "" : ":"));
+            if (!m_json)
+                for (const net::Chat& c : e.search.chats)
+                    Print("  [" + engine::LocalDateTime(c.timeMs) + "] " +
+                          (c.kind == net::ChatKind::Private ? c.from + " -> " + c.to + " (private)"
+                           : c.from.empty()                 ? std::string("Announcement")
+                                                            : c.from) +
+                          ": " + c.text);
+            break;
+        }
+        case Kind::Reconnecting:
+            Out("{\"event\":\"reconnecting\",\"text\":" + JsonString(e.text) + ",\"attempt\":" + std::to_string(e.attempt) +
+                    ",\"retry_ms\":" + std::to_string(e.retryMs) + "}",
+                Now() + e.text + " \xE2\x80\x94 reconnecting in " + std::to_string((e.retryMs + 999) / 1000) + " s (attempt " +
+                    std::to_string(e.attempt) + ")");
+            break;
         case Kind::Ended:
             Out("{\"event\":\"ended\",\"reason\":" + JsonString(net::EndReasonName(e.reason)) + ",\"text\":" +
                     JsonString(e.text) + ",\"exit\":" + std::to_string(static_cast<int>(e.reason)) + "}",
@@ -279,9 +318,12 @@ public:
     void Info(const std::string& text) { Out("{\"event\":\"info\",\"text\":" + JsonString(text) + "}", Now() + text); }
 
 private:
-    void ChatLine(const net::Chat& c, const ClientModel& model)
+    // One message; `history` names where it came from ("join", "resume", "page", "around"), or
+    // is empty for a live message.
+    void ChatLine(const net::Chat& c, const ClientModel& model, const std::string& history = {})
     {
-        const std::string head = "\"id\":" + std::to_string(c.id) + ",\"time\":" + std::to_string(c.timeMs);
+        const std::string head = "\"id\":" + std::to_string(c.id) + ",\"time\":" + std::to_string(c.timeMs) +
+                                 (history.empty() ? "" : ",\"history\":" + JsonString(history));
         switch (c.kind)
         {
         case net::ChatKind::Public:
@@ -388,13 +430,22 @@ int RunHeadlessClient(const Options& o)
                 else
                     send(rest.substr(0, space), rest.substr(space + 1));
             }
+            else if (line.rfind("/history", 0) == 0 && (line.size() == 8 || line[8] == ' '))
+            {
+                const long count = line.size() > 9 ? std::strtol(line.c_str() + 9, nullptr, 10) : 50;
+                client.RequestHistory("", model.Everyone().OldestId(), static_cast<std::uint32_t>(std::clamp(count, 1L, 500L)));
+            }
+            else if (line.rfind("/search ", 0) == 0 && line.size() > 8)
+                client.Search(line.substr(8));
             else if (line == "/help" || (line[0] == '/' && line.rfind("//", 0) != 0))
-                printer.Info("commands: text = message to everyone, /msg NICK text, /who, /quit (//text sends /text)");
+                printer.Info("commands: text = message to everyone, /msg NICK text, /who, /history [N], /search words, "
+                             "/quit (//text sends /text)");
             else
                 send("", line[0] == '/' ? line.substr(1) : line);
         }
         // End of input: leave once everything sent has been answered (or after 10 s).
-        if (!quitting && input.Finished() && model.State() == ConnectionState::Connected)
+        if (!quitting && input.Finished() &&
+            (model.State() == ConnectionState::Connected || model.State() == ConnectionState::Reconnecting))
         {
             if (!quitDeadline)
                 quitDeadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -28,6 +28,7 @@ public:
     void Stop() override { server.Stop(); }
     void Announce(const std::string& text) override { server.Announce(text); }
     void Kick(const std::string& nick) override { server.Kick(nick); }
+    void Search(const std::string& query) override { server.Search(query); }
 
     net::Server server;
     const Options& options;
@@ -44,6 +45,11 @@ public:
     }
     void Disconnect() override { client.Disconnect(); }
     std::uint64_t Say(const std::string& to, const std::string& text) override { return client.Say(to, text); }
+    void RequestHistory(const std::string& conversation, std::uint64_t beforeId, std::uint32_t limit, bool around) override
+    {
+        client.RequestHistory(conversation, beforeId, limit, around);
+    }
+    std::uint64_t Search(const std::string& query) override { return client.Search(query); }
 
     net::Client client;
     const Options& options;

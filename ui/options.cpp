@@ -1,5 +1,6 @@
 #include "ui/options.hpp"
 
+#include "engine/paths.hpp"
 #include "engine/utf8.hpp"
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,9 @@ net::ServerConfig ServerConfigFrom(const Options& o, const std::string& bind, st
     config.limits.heartbeat = std::chrono::seconds(o.heartbeatSeconds);
     config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
     config.limits.maxQueuedBytes = o.maxQueueKiB * 1024;
+    config.historyLimit = o.historyLimit;
+    if (!o.noArchive)
+        config.dataDir = o.dataDir.empty() ? engine::DefaultDataDir() : std::filesystem::path(o.dataDir);
     return config;
 }
 
@@ -30,6 +34,7 @@ net::ClientConfig ClientConfigFrom(const Options& o, const std::string& host, st
     config.nick = nick;
     config.limits.heartbeat = std::chrono::seconds(o.heartbeatSeconds);
     config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
+    config.reconnect = !o.noReconnect;
     return config;
 }
 
@@ -75,6 +80,12 @@ ParseResult ParseOptions(int argc, char** argv)
         ->check(CLI::Range(1, 100000));
     app.add_option("--max-queue", o.maxQueueKiB, "Server: KiB queued for one client before it is cut off as too slow")
         ->capture_default_str()->check(CLI::Range(256, 1 << 20));
+    app.add_option("--data", o.dataDir, "Server: folder for archive.db and chat_log.txt (default: " +
+                                            engine::DefaultDataDir().string() + ")");
+    app.add_flag("--no-archive", o.noArchive, "Server: store nothing (no history, search or resume)");
+    app.add_option("--history", o.historyLimit, "Server: recent messages a joining client receives")
+        ->capture_default_str()->check(CLI::Range(0, 2000));
+    app.add_flag("--no-reconnect", o.noReconnect, "Client: do not reconnect by itself when the connection is lost");
     app.add_option("--send", o.send, "Client: send this line once joined (repeatable)")->allow_extra_args(false);
     app.add_option("--screenshot", o.screenshot, "GUI: save the window as a PNG after --frames frames, then exit");
     app.add_option("--frames", o.frames, "GUI: frames to draw before --screenshot")->capture_default_str()

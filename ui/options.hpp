@@ -26,6 +26,10 @@ struct Options
     unsigned idleTimeoutSeconds = 45;
     std::size_t maxClients = 1000;
     std::size_t maxQueueKiB = 8192;
+    std::string dataDir;            // server: archive folder ("" = the per-OS default)
+    bool noArchive = false;         // server: keep nothing on disk
+    std::size_t historyLimit = 100; // server: messages a joining client gets
+    bool noReconnect = false;       // client: give up when the connection is lost
     std::vector<std::string> send;  // lines the client sends once joined
     std::string screenshot;         // save the framebuffer as PNG after `frames` frames, then exit
     int frames = 60;

@@ -51,6 +51,24 @@ public:
         return id;
     }
 
+    void RequestHistory(const std::string& conversation, std::uint64_t beforeId, std::uint32_t, bool around) override
+    {
+        history.push_back({conversation, beforeId, around});
+    }
+    std::uint64_t Search(const std::string& query) override
+    {
+        searches.push_back(query);
+        return searches.size();
+    }
+
+    struct HistoryAsk
+    {
+        std::string conversation;
+        std::uint64_t beforeId = 0;
+        bool around = false;
+    };
+    std::vector<HistoryAsk> history;
+    std::vector<std::string> searches;
     bool online = true;
     std::uint64_t nextId = 1;
     std::vector<Said> said;

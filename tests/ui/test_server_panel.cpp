@@ -28,7 +28,9 @@ public:
     void Stop() override { ++stops; }
     void Announce(const std::string& text) override { announcements.push_back(text); }
     void Kick(const std::string& nick) override { kicks.push_back(nick); }
+    void Search(const std::string& query) override { searches.push_back(query); }
 
+    std::vector<std::string> searches;
     std::vector<std::pair<std::string, std::uint16_t>> starts;
     int stops = 0;
     std::vector<std::string> announcements;

@@ -12,6 +12,31 @@ static bool LessFolded(const std::string& a, const std::string& b)
     return engine::FoldCase(a) < engine::FoldCase(b);
 }
 
+static bool SameNick(const std::string& a, const std::string& b)
+{
+    return engine::FoldCase(a) == engine::FoldCase(b);
+}
+
+std::optional<std::size_t> Conversation::IndexOf(std::uint64_t id) const
+{
+    if (id == 0)
+        return std::nullopt;
+    const auto it = std::lower_bound(lines.begin(), lines.end(), id * 2,
+                                     [](const Line& line, std::uint64_t seq) { return line.seq < seq; });
+    for (auto i = it; i != lines.end() && i->seq == id * 2; ++i)
+        if (i->id == id)
+            return static_cast<std::size_t>(i - lines.begin());
+    return std::nullopt;
+}
+
+std::uint64_t Conversation::OldestId() const
+{
+    for (const Line& line : lines)
+        if (line.id != 0)
+            return line.id;
+    return 0;
+}
+
 ClientModel::ClientModel()
 {
     auto everyone = std::make_unique<Conversation>();
@@ -21,9 +46,8 @@ ClientModel::ClientModel()
 
 Conversation* ClientModel::Find(const std::string& key)
 {
-    const std::string folded = engine::FoldCase(key);
     for (auto& c : m_conversations)
-        if (engine::FoldCase(c->key) == folded)
+        if (SameNick(c->key, key))
             return c.get();
     return nullptr;
 }
@@ -35,6 +59,7 @@ Conversation& ClientModel::Open(const std::string& key)
     auto c = std::make_unique<Conversation>();
     c->key = key;
     c->title = key;
+    c->hasMore = !key.empty() && m_everConnected; // a private history may have older pages
     m_conversations.push_back(std::move(c));
     return *m_conversations.back();
 }
@@ -44,39 +69,52 @@ void ClientModel::Close(const std::string& key)
     if (key.empty())
         return;
     for (auto& [id, where] : m_pending)
-        if (engine::FoldCase(where.first) == engine::FoldCase(key))
+        if (SameNick(where, key))
             return; // keep it while a message in it is still pending
-    std::erase_if(m_conversations, [&](const auto& c) { return !c->key.empty() && engine::FoldCase(c->key) == engine::FoldCase(key); });
-    if (engine::FoldCase(m_viewing) == engine::FoldCase(key))
+    std::erase_if(m_conversations, [&](const auto& c) { return !c->key.empty() && SameNick(c->key, key); });
+    if (SameNick(m_viewing, key))
         m_viewing.clear();
 }
 
-std::string ClientModel::KeyFor(const std::string& nick) const
+std::string ClientModel::KeyOf(const net::Chat& chat) const
 {
-    return nick;
+    if (chat.kind != net::ChatKind::Private)
+        return {};
+    return SameNick(chat.from, m_nick) ? chat.to : chat.from;
 }
 
-Line& ClientModel::Append(Conversation& conversation, Line line)
+// Inserts in seq order (appending is the common case) and keeps the separator in place.
+Line& ClientModel::Insert(Conversation& c, Line line, bool countUnread)
 {
-    const bool countsAsUnread = !line.own && line.kind != LineKind::System && line.kind != LineKind::Error &&
-                                line.kind != LineKind::Join && line.kind != LineKind::Leave;
-    const bool onScreen = engine::FoldCase(conversation.key) == engine::FoldCase(m_viewing) && m_focused;
-    if (countsAsUnread && !onScreen)
+    const bool counts = countUnread && !line.own && line.kind != LineKind::System && line.kind != LineKind::Error &&
+                        line.kind != LineKind::Join && line.kind != LineKind::Leave;
+    std::size_t index = c.lines.size();
+    if (!c.lines.empty() && c.lines.back().seq > line.seq)
     {
-        if (!conversation.firstUnread)
-            conversation.firstUnread = conversation.lines.size();
-        ++conversation.unread;
+        index = static_cast<std::size_t>(std::upper_bound(c.lines.begin(), c.lines.end(), line.seq,
+                                                          [](std::uint64_t seq, const Line& l) { return seq < l.seq; }) -
+                                         c.lines.begin());
+        c.layoutFrom = std::min(c.layoutFrom, index);
+        if (c.firstUnread && *c.firstUnread >= index)
+            ++*c.firstUnread;
+    }
+    const bool onScreen = SameNick(c.key, m_viewing) && m_focused;
+    if (counts && !onScreen)
+    {
+        if (!c.firstUnread || *c.firstUnread > index)
+            c.firstUnread = index;
+        ++c.unread;
         if (!m_focused)
             ++m_unreadUnfocused;
     }
-    conversation.lines.push_back(std::move(line));
-    ++conversation.revision;
-    return conversation.lines.back();
+    c.lines.insert(c.lines.begin() + static_cast<std::ptrdiff_t>(index), std::move(line));
+    ++c.revision;
+    return c.lines[index];
 }
 
 void ClientModel::SetViewing(const std::string& key, bool focused)
 {
-    if (engine::FoldCase(key) != engine::FoldCase(m_viewing))
+    if (!SameNick(key, m_viewing))
     {
         // leaving a conversation: its "new messages" separator has served its purpose
         if (Conversation* old = Find(m_viewing); old && old->unread == 0 && old->firstUnread)
@@ -108,6 +146,7 @@ void ClientModel::AddOwn(const std::string& to, const std::string& text, std::ui
 {
     Line line;
     line.kind = to.empty() ? LineKind::Public : LineKind::Private;
+    line.seq = PendingSeq; // below everything confirmed, in the order sent
     line.timeMs = nowMs;
     line.from = m_nick;
     line.to = to;
@@ -122,30 +161,132 @@ void ClientModel::AddOwn(const std::string& to, const std::string& text, std::ui
     else
         line.pending = true;
     Conversation& c = to.empty() ? Everyone() : Open(to);
-    Append(c, std::move(line));
+    Insert(c, std::move(line), false);
     if (clientMsgId != 0)
-        m_pending[clientMsgId] = {c.key, c.lines.size() - 1};
+        m_pending[clientMsgId] = c.key;
 }
 
 void ClientModel::AddSystem(const std::string& key, const std::string& text, std::int64_t nowMs, LineKind kind)
 {
     Line line;
     line.kind = kind;
+    line.seq = m_lastSeenId * 2 + 1;
     line.timeMs = nowMs;
     line.text = text;
-    Append(key.empty() ? Everyone() : Open(key), std::move(line));
+    Insert(key.empty() ? Everyone() : Open(key), std::move(line), false);
 }
 
 void ClientModel::AddUser(const std::string& nick)
 {
     auto it = std::lower_bound(m_users.begin(), m_users.end(), nick, LessFolded);
-    if (it == m_users.end() || engine::FoldCase(*it) != engine::FoldCase(nick))
+    if (it == m_users.end() || !SameNick(*it, nick))
         m_users.insert(it, nick);
 }
 
 void ClientModel::RemoveUser(const std::string& nick)
 {
-    std::erase_if(m_users, [&](const std::string& u) { return engine::FoldCase(u) == engine::FoldCase(nick); });
+    std::erase_if(m_users, [&](const std::string& u) { return SameNick(u, nick); });
+}
+
+void ClientModel::Fail(Conversation& c, Line& line, const std::string& why)
+{
+    line.pending = false;
+    line.failed = true;
+    line.failure = why;
+    // it stays where it is in the conversation: after what had arrived when it failed
+    const std::size_t from = static_cast<std::size_t>(&line - c.lines.data());
+    Line failed = std::move(line);
+    failed.seq = m_lastSeenId * 2 + 1;
+    c.lines.erase(c.lines.begin() + static_cast<std::ptrdiff_t>(from));
+    if (c.firstUnread && *c.firstUnread > from)
+        --*c.firstUnread;
+    c.layoutFrom = std::min(c.layoutFrom, from);
+    Insert(c, std::move(failed), false);
+}
+
+Line* ClientModel::FindPending(std::uint64_t clientMsgId, Conversation** where)
+{
+    auto it = m_pending.find(clientMsgId);
+    if (it == m_pending.end())
+        return nullptr;
+    Conversation* c = Find(it->second);
+    if (!c)
+        return nullptr;
+    for (auto line = c->lines.rbegin(); line != c->lines.rend(); ++line)
+        if (line->own && line->clientMsgId == clientMsgId)
+        {
+            *where = c;
+            return &*line;
+        }
+    return nullptr;
+}
+
+void ClientModel::ApplyChat(const net::Chat& chat, bool countUnread)
+{
+    m_lastSeenId = std::max(m_lastSeenId, chat.id);
+    Line line;
+    line.id = chat.id;
+    line.seq = chat.id * 2;
+    line.timeMs = chat.timeMs;
+    line.from = chat.from;
+    line.to = chat.to;
+    line.text = chat.text;
+    switch (chat.kind)
+    {
+    case net::ChatKind::Public: line.kind = LineKind::Public; break;
+    case net::ChatKind::Private: line.kind = LineKind::Private; break;
+    case net::ChatKind::Announce: line.kind = LineKind::Announce; break;
+    case net::ChatKind::Join: line.kind = LineKind::Join; line.text = chat.from + " joined"; break;
+    case net::ChatKind::Leave:
+        line.kind = LineKind::Leave;
+        line.text = chat.from + " left" + (chat.text.empty() ? "" : " (" + chat.text + ")");
+        break;
+    }
+    line.own = (chat.kind == net::ChatKind::Public || chat.kind == net::ChatKind::Private) && SameNick(chat.from, m_nick);
+    Conversation& c = chat.kind == net::ChatKind::Private ? Open(KeyOf(chat)) : Everyone();
+    if (c.IndexOf(chat.id))
+        return; // already here (history and live overlap, or a resumed session)
+    if ((chat.kind == net::ChatKind::Join || chat.kind == net::ChatKind::Leave) && !SameNick(c.key, chat.from))
+        if (Conversation* partner = Find(chat.from); partner && !partner->IndexOf(chat.id))
+            Insert(*partner, line, false); // the private tab learns they came or went
+    Insert(c, std::move(line), countUnread);
+}
+
+void ClientModel::ApplyHistory(const net::History& h)
+{
+    using R = net::HistoryReason;
+    if (h.reason == R::Page || h.reason == R::Around)
+    {
+        Conversation& c = Open(h.conversation);
+        c.loadingOlder = false;
+        if (h.reason == R::Page)
+            c.hasMore = h.more;
+        for (const net::Chat& chat : h.chats)
+            ApplyChat(chat, false);
+        return;
+    }
+    if (h.reason == R::Join)
+        Everyone().hasMore = h.more;
+    for (const net::Chat& chat : h.chats)
+    {
+        // missed while away: unread; older history: not
+        const bool missed = h.reason == R::Resume || chat.id > h.unreadAfter;
+        ApplyChat(chat, missed && h.unreadAfter != 0);
+    }
+}
+
+void ClientModel::SearchSent(std::uint64_t token, const std::string& query)
+{
+    m_searchToken = token;
+    m_searchQuery = query;
+    m_searchResults.clear();
+}
+
+void ClientModel::ClearSearch()
+{
+    m_searchToken = 0;
+    m_searchQuery.clear();
+    m_searchResults.clear();
 }
 
 void ClientModel::Apply(const net::ClientEvent& event)
@@ -154,13 +295,28 @@ void ClientModel::Apply(const net::ClientEvent& event)
     switch (event.kind)
     {
     case Kind::Connecting:
-        m_state = ConnectionState::Connecting;
-        m_stateText = "connecting to " + event.text + "...";
+        if (m_state != ConnectionState::Reconnecting)
+        {
+            m_state = ConnectionState::Connecting;
+            m_stateText = "connecting to " + event.text + "...";
+        }
+        else
+            m_stateText = "reconnecting to " + event.text + "...";
         m_lastEnd.reset();
         m_lastRefuse.reset();
         break;
+    case Kind::Reconnecting:
+        m_state = ConnectionState::Reconnecting;
+        m_users.clear();
+        m_stateText = event.text + " \xE2\x80\x94 reconnecting in " + std::to_string((event.retryMs + 999) / 1000) +
+                      " s (attempt " + std::to_string(event.attempt) + ")";
+        if (event.attempt == 1)
+            AddSystem("", "Connection lost (" + event.text + "); reconnecting...", engine::NowMs(), LineKind::Error);
+        break;
     case Kind::Connected:
     {
+        const bool again = m_everConnected;
+        m_everConnected = true;
         m_state = ConnectionState::Connected;
         m_nick = event.welcome.nick;
         m_serverName = event.welcome.serverName;
@@ -168,93 +324,68 @@ void ClientModel::Apply(const net::ClientEvent& event)
         m_users = event.welcome.users;
         std::sort(m_users.begin(), m_users.end(), LessFolded);
         const std::size_t others = m_users.empty() ? 0 : m_users.size() - 1;
-        AddSystem("", "You joined " + m_serverName + " as " + m_nick + " (" + std::to_string(others) +
-                          (others == 1 ? " other person" : " others") + " online)",
+        AddSystem("",
+                  (again ? "Reconnected to " : "You joined ") + m_serverName + " as " + m_nick + " (" +
+                      std::to_string(others) + (others == 1 ? " other person" : " others") + " online)",
                   event.welcome.serverTimeMs);
         break;
     }
     case Kind::Chat:
-    {
-        const net::Chat& chat = event.chat;
-        Line line;
-        line.id = chat.id;
-        line.timeMs = chat.timeMs;
-        line.from = chat.from;
-        line.to = chat.to;
-        line.text = chat.text;
-        switch (chat.kind)
+        if (event.chat.kind == net::ChatKind::Join)
+            AddUser(event.chat.from);
+        else if (event.chat.kind == net::ChatKind::Leave)
+            RemoveUser(event.chat.from);
+        ApplyChat(event.chat, true);
+        break;
+    case Kind::History:
+        ApplyHistory(event.history);
+        break;
+    case Kind::SearchResults:
+        if (event.search.token == m_searchToken)
         {
-        case net::ChatKind::Public:
-            line.kind = LineKind::Public;
-            Append(Everyone(), std::move(line));
-            break;
-        case net::ChatKind::Private:
-        {
-            line.kind = LineKind::Private;
-            const bool mine = engine::FoldCase(chat.from) == engine::FoldCase(m_nick);
-            line.own = mine;
-            Append(Open(KeyFor(mine ? chat.to : chat.from)), std::move(line));
-            break;
-        }
-        case net::ChatKind::Announce:
-            line.kind = LineKind::Announce;
-            Append(Everyone(), std::move(line));
-            break;
-        case net::ChatKind::Join:
-            AddUser(chat.from);
-            line.kind = LineKind::Join;
-            line.text = chat.from + " joined";
-            if (Conversation* c = Find(chat.from))
-            {
-                Line copy = line;
-                Append(*c, std::move(copy));
-            }
-            Append(Everyone(), std::move(line));
-            break;
-        case net::ChatKind::Leave:
-            RemoveUser(chat.from);
-            line.kind = LineKind::Leave;
-            line.text = chat.from + " left" + (chat.text.empty() ? "" : " (" + chat.text + ")");
-            if (Conversation* c = Find(chat.from))
-            {
-                Line copy = line;
-                Append(*c, std::move(copy));
-            }
-            Append(Everyone(), std::move(line));
-            break;
+            m_searchResults = event.search.chats;
+            m_searchToken = 0;
         }
         break;
-    }
     case Kind::Ack:
     {
-        auto it = m_pending.find(event.ack.clientMsgId);
-        if (it == m_pending.end())
+        Conversation* c = nullptr;
+        Line* line = FindPending(event.ack.clientMsgId, &c);
+        m_pending.erase(event.ack.clientMsgId);
+        m_lastSeenId = std::max(m_lastSeenId, event.ack.id);
+        if (!line)
             break;
-        if (Conversation* c = Find(it->second.first); c && it->second.second < c->lines.size())
+        const std::size_t from = static_cast<std::size_t>(line - c->lines.data());
+        if (c->IndexOf(event.ack.id))
         {
-            Line& line = c->lines[it->second.second];
-            line.pending = false;
-            line.id = event.ack.id;
-            line.timeMs = event.ack.timeMs;
+            // the resumed history already brought this message: drop the pending copy
+            c->lines.erase(c->lines.begin() + static_cast<std::ptrdiff_t>(from));
+            c->layoutFrom = std::min(c->layoutFrom, from);
+            if (c->firstUnread && *c->firstUnread > from)
+                --*c->firstUnread;
             ++c->revision;
+            break;
         }
-        m_pending.erase(it);
+        Line acked = std::move(*line);
+        acked.pending = false;
+        acked.id = event.ack.id;
+        acked.seq = event.ack.id * 2;
+        acked.timeMs = event.ack.timeMs;
+        // move it to where the server put it (others' messages may have come first)
+        c->lines.erase(c->lines.begin() + static_cast<std::ptrdiff_t>(from));
+        if (c->firstUnread && *c->firstUnread > from)
+            --*c->firstUnread;
+        c->layoutFrom = std::min(c->layoutFrom, from);
+        Insert(*c, std::move(acked), false);
         break;
     }
     case Kind::Error:
     {
-        auto it = m_pending.find(event.error.clientMsgId);
-        if (event.error.clientMsgId != 0 && it != m_pending.end())
+        Conversation* c = nullptr;
+        if (Line* line = event.error.clientMsgId ? FindPending(event.error.clientMsgId, &c) : nullptr)
         {
-            if (Conversation* c = Find(it->second.first); c && it->second.second < c->lines.size())
-            {
-                Line& line = c->lines[it->second.second];
-                line.pending = false;
-                line.failed = true;
-                line.failure = "not delivered: " + event.error.text;
-                ++c->revision;
-            }
-            m_pending.erase(it);
+            m_pending.erase(event.error.clientMsgId);
+            Fail(*c, *line, "not delivered: " + event.error.text);
         }
         else
             AddSystem(m_viewing, "Error from the server: " + event.error.text, engine::NowMs(), LineKind::Error);
@@ -266,16 +397,20 @@ void ClientModel::Apply(const net::ClientEvent& event)
         if (event.reason == net::EndReason::Refused)
             m_lastRefuse = event.refuse;
         m_stateText = event.reason == net::EndReason::Quit ? "disconnected" : "disconnected: " + event.text;
-        for (auto& [id, where] : m_pending)
-            if (Conversation* c = Find(where.first); c && where.second < c->lines.size())
+        {
+            // in the order they were sent (client ids grow)
+            std::vector<std::uint64_t> ids;
+            for (const auto& [id, key] : m_pending)
+                ids.push_back(id);
+            std::sort(ids.begin(), ids.end());
+            for (std::uint64_t id : ids)
             {
-                Line& line = c->lines[where.second];
-                line.pending = false;
-                line.failed = true;
-                line.failure = "not sent: the connection ended first";
-                ++c->revision;
+                Conversation* c = nullptr;
+                if (Line* line = FindPending(id, &c))
+                    Fail(*c, *line, "not sent: the connection ended first");
             }
-        m_pending.clear();
+            m_pending.clear();
+        }
         m_users.clear();
         AddSystem("", event.reason == net::EndReason::Quit ? "You left." : "Disconnected: " + event.text,
                   engine::NowMs(), event.reason == net::EndReason::Quit ? LineKind::System : LineKind::Error);

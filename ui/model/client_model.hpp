@@ -1,11 +1,12 @@
-// What a client front end shows: connection state, users, conversations. Plain data owned
-// by the UI (or console) thread and changed only by Apply(event) and the local actions below.
+// What a client front end shows: connection state, users, conversations, search results.
+// Plain data owned by the UI (or console) thread, changed only by Apply(event) and the local
+// actions below.
 #pragma once
 
 #include "net/client.hpp"
 
 #include <cstdint>
-#include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@ struct Line
 {
     LineKind kind = LineKind::Public;
     std::uint64_t id = 0;          // server id (0 while pending or for local lines)
+    std::uint64_t seq = 0;         // order in the conversation: 2*id for server lines, odd for local ones
     std::int64_t timeMs = 0;       // server time once acked; local time before
     std::string from;
     std::string to;
@@ -31,17 +33,28 @@ struct Line
     std::uint64_t clientMsgId = 0;
 };
 
+constexpr std::size_t NoLine = std::numeric_limits<std::size_t>::max();
+constexpr std::uint64_t PendingSeq = std::numeric_limits<std::uint64_t>::max() - 1; // own lines awaiting an ack
+
 struct Conversation
 {
     std::string key;   // "" for Everyone, else the partner's nickname (as first seen)
     std::string title;
-    std::vector<Line> lines;
+    std::vector<Line> lines;                // ascending seq
     std::size_t unread = 0;
     std::optional<std::size_t> firstUnread; // where the "new messages" separator goes
-    std::uint64_t revision = 0;             // bumps on every change (view caches key on it)
+    std::uint64_t revision = 0;             // bumps on every change
+    std::size_t layoutFrom = NoLine;        // lines from here moved (inserted history): views re-measure
+    bool hasMore = false;                   // the server has older messages
+    bool loadingOlder = false;              // a page of older messages is on its way
+    std::optional<std::uint64_t> jumpTo;    // show this message once it is loaded (search result)
+    std::optional<std::uint64_t> highlight; // the message last jumped to
+
+    std::optional<std::size_t> IndexOf(std::uint64_t id) const;
+    std::uint64_t OldestId() const; // smallest server id loaded (0: none)
 };
 
-enum class ConnectionState { Disconnected, Connecting, Connected };
+enum class ConnectionState { Disconnected, Connecting, Connected, Reconnecting };
 
 class ClientModel
 {
@@ -64,6 +77,8 @@ public:
     const std::vector<std::unique_ptr<Conversation>>& Conversations() const { return m_conversations; }
     Conversation& Everyone() { return *m_conversations.front(); }
     void Close(const std::string& key);
+    // The conversation a message belongs in, from this user's point of view.
+    std::string KeyOf(const net::Chat& chat) const;
 
     std::size_t TotalUnread() const;
     std::size_t UnreadSinceUnfocused() const { return m_unreadUnfocused; }
@@ -76,25 +91,41 @@ public:
     std::optional<net::EndReason> LastEnd() const { return m_lastEnd; }
     std::optional<net::RefuseCode> LastRefuse() const { return m_lastRefuse; }
     std::size_t PendingCount() const { return m_pending.size(); }
+    std::uint64_t LastSeenId() const { return m_lastSeenId; }
+
+    // Search: the query sent (with its token) and the results that came back, newest first.
+    void SearchSent(std::uint64_t token, const std::string& query);
+    const std::string& SearchQuery() const { return m_searchQuery; }
+    const std::vector<net::Chat>& SearchResults() const { return m_searchResults; }
+    bool SearchPending() const { return m_searchToken != 0; }
+    void ClearSearch();
 
 private:
-    Line& Append(Conversation& conversation, Line line);
+    Line& Insert(Conversation& conversation, Line line, bool countUnread);
+    void ApplyChat(const net::Chat& chat, bool countUnread);
+    void ApplyHistory(const net::History& history);
+    Line* FindPending(std::uint64_t clientMsgId, Conversation** where);
+    void Fail(Conversation& c, Line& line, const std::string& why);
     void AddUser(const std::string& nick);
     void RemoveUser(const std::string& nick);
-    std::string KeyFor(const std::string& nick) const;
 
     std::vector<std::unique_ptr<Conversation>> m_conversations; // [0] is Everyone
-    std::unordered_map<std::uint64_t, std::pair<std::string, std::size_t>> m_pending; // clientMsgId -> (key, line)
+    std::unordered_map<std::uint64_t, std::string> m_pending;   // clientMsgId -> conversation key
     std::vector<std::string> m_users;
     std::string m_viewing;
     bool m_focused = true;
+    bool m_everConnected = false;
     std::size_t m_unreadUnfocused = 0;
     ConnectionState m_state = ConnectionState::Disconnected;
     std::string m_stateText = "not connected";
     std::string m_nick;
     std::string m_serverName;
+    std::uint64_t m_lastSeenId = 0;
     std::optional<net::EndReason> m_lastEnd;
     std::optional<net::RefuseCode> m_lastRefuse;
+    std::uint64_t m_searchToken = 0;
+    std::string m_searchQuery;
+    std::vector<net::Chat> m_searchResults;
 };
 
 } // namespace obrol::ui

@@ -12,6 +12,13 @@ void ServerModel::StartRequested(const std::string& bind, std::uint16_t port)
     m_stateText = "starting on " + bind + ":" + std::to_string(port) + "...";
 }
 
+void ServerModel::SearchSent(const std::string& query)
+{
+    m_searchQuery = query;
+    m_searchResults.clear();
+    m_searchPending = true;
+}
+
 void ServerModel::StopRequested()
 {
     if (m_state == ServerState::Running || m_state == ServerState::Starting)
@@ -69,8 +76,13 @@ const LogLine* ServerModel::Apply(const net::ServerEvent& e)
         m_state = ServerState::Running;
         m_port = e.port;
         m_bind = e.text;
+        m_dataDir = e.address;
+        m_storageProblem.clear();
         m_stateText = "running on " + e.text + ":" + std::to_string(e.port);
-        return &AddLog(LogKind::Info, "Server started on " + e.text + ":" + std::to_string(e.port), e.timeMs);
+        return &AddLog(LogKind::Info,
+                       "Server started on " + e.text + ":" + std::to_string(e.port) +
+                           (e.address.empty() ? " (storing nothing)" : " (archive in " + e.address + ")"),
+                       e.timeMs);
     case Kind::StartFailed:
         m_state = ServerState::Stopped;
         m_stateText = "not running: " + e.text;
@@ -123,6 +135,16 @@ const LogLine* ServerModel::Apply(const net::ServerEvent& e)
     }
     case Kind::Log:
         return &AddLog(LogKind::Warning, e.text, e.timeMs);
+    case Kind::StorageError:
+        m_storageProblem = e.text;
+        return &AddLog(LogKind::Error, "STORAGE FAILED for " + e.nick + ": " + e.text, e.timeMs);
+    case Kind::SearchResults:
+        if (e.text == m_searchQuery)
+        {
+            m_searchResults = e.results;
+            m_searchPending = false;
+        }
+        return nullptr;
     }
     return nullptr;
 }

@@ -57,6 +57,13 @@ public:
     const std::vector<ClientRow>& Clients() const { return m_clients; }
     const std::deque<LogLine>& Log() const { return m_log; }
     std::uint64_t LogDropped() const { return m_logDropped; } // lines trimmed from the front
+    const std::string& DataDir() const { return m_dataDir; }        // "" when nothing is stored
+    const std::string& StorageProblem() const { return m_storageProblem; } // last storage error, "" if none
+
+    void SearchSent(const std::string& query);
+    const std::string& SearchQuery() const { return m_searchQuery; }
+    const std::vector<net::Chat>& SearchResults() const { return m_searchResults; }
+    bool SearchPending() const { return m_searchPending; }
 
 private:
     void Count(std::int64_t timeMs);
@@ -72,6 +79,11 @@ private:
     std::array<float, RateSeconds> m_rate{};
     std::int64_t m_rateSecond = 0; // the second m_rate.back() counts
     std::uint64_t m_totalMessages = 0;
+    std::string m_dataDir;
+    std::string m_storageProblem;
+    std::string m_searchQuery;
+    std::vector<net::Chat> m_searchResults;
+    bool m_searchPending = false;
 };
 
 } // namespace obrol::ui

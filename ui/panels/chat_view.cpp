@@ -170,7 +170,7 @@ float ChatView::MeasureRow(const Conversation& c, std::size_t row, float width) 
 
 void ChatView::Relayout(const Conversation& c, float width)
 {
-    std::size_t from = m_offsets.size() - 1; // rows already measured
+    std::size_t from = std::min(m_offsets.size() - 1, c.layoutFrom); // rows already measured and unmoved
     const bool conversationChanged = m_conversation != &c;
     if (conversationChanged || width != m_width || ImGui::GetFontSize() != m_fontSize || from > c.lines.size())
     {
@@ -320,6 +320,8 @@ void ChatView::DrawRow(ImDrawList* draw, const Conversation& c, std::size_t row,
         draw->AddRectFilled(at(g.boxMin), at(g.boxMax), fill, fs * 0.6f);
         if (line.failed)
             draw->AddRect(at(g.boxMin), at(g.boxMax), theme::ErrorText, fs * 0.6f, 0, 2.0f);
+        else if (c.highlight && line.id == *c.highlight)
+            draw->AddRect(at(g.boxMin), at(g.boxMax), theme::UnreadSeparator, fs * 0.6f, 0, 3.0f);
         if (g.showName)
             draw->AddText(at(ImVec2(g.boxMin.x + pad, g.boxMin.y + pad * 0.8f)),
                           line.kind == LineKind::Private ? theme::PrivateAccent : theme::NameText, line.from.c_str());
@@ -376,13 +378,33 @@ void ChatView::Draw(Conversation& c, const ImVec2& size)
     const float width = std::max(1.0f, ImGui::GetWindowWidth() - scrollbar);
     const std::size_t before = m_offsets.size() - 1;
     const bool sameConversation = m_conversation == &c;
+    const bool moved = sameConversation && c.layoutFrom != NoLine; // history inserted above or between rows
+    if (moved)
+        m_hasSelection = m_selecting = false; // row numbers shifted
     Relayout(c, width);
+    c.layoutFrom = NoLine;
     const float total = m_offsets.back() + Pad();
     const float viewHeight = ImGui::GetWindowHeight();
 
     // Follow new lines when already at the bottom; jump when asked.
     if (!sameConversation)
         m_scrollToBottom = !c.firstUnread.has_value(), m_scrollToRow = c.firstUnread;
+    if (c.jumpTo)
+        if (auto row = c.IndexOf(*c.jumpTo))
+        {
+            m_scrollToRow = *row > 2 ? *row - 2 : 0;
+            c.highlight = c.jumpTo;
+            c.jumpTo.reset();
+        }
+    if (moved && !m_atBottom && !m_scrollToRow)
+    {
+        // keep the row that was at the top where it was
+        const auto it = std::lower_bound(c.lines.begin(), c.lines.end(), m_anchorSeq,
+                                         [](const Line& line, std::uint64_t seq) { return line.seq < seq; });
+        const std::size_t row = static_cast<std::size_t>(it - c.lines.begin());
+        if (row < c.lines.size())
+            ImGui::SetScrollY(m_offsets[row] + m_anchorOffset);
+    }
     if (m_scrollToRow && *m_scrollToRow < c.lines.size())
     {
         ImGui::SetScrollY(std::max(0.0f, m_offsets[*m_scrollToRow]));
@@ -401,6 +423,11 @@ void ChatView::Draw(Conversation& c, const ImVec2& size)
     m_atBottom = scrollY >= ImGui::GetScrollMaxY() - 2.0f;
 
     m_stats = Stats{0, 0, total, m_stats.relayoutRows};
+    if (c.loadingOlder)
+        ImGui::GetWindowDrawList()->AddText(ImVec2(origin.x + Pad(), origin.y + scrollY + Pad() * 0.5f), theme::SystemText,
+                                            "loading older messages\xE2\x80\xA6");
+    else if (scrollY <= 1.0f && c.hasMore && !c.lines.empty() && sameConversation)
+        m_olderRequest = true;
     if (!c.lines.empty())
     {
         ImDrawList* draw = ImGui::GetWindowDrawList();
@@ -410,6 +437,8 @@ void ChatView::Draw(Conversation& c, const ImVec2& size)
         const std::size_t first = RowAt(scrollY);
         std::size_t row = first;
         m_stats.firstRow = first;
+        m_anchorSeq = c.lines[first].seq;
+        m_anchorOffset = scrollY - m_offsets[first];
         std::optional<std::size_t> hoveredRow;
         for (; row < c.lines.size() && m_offsets[row] < scrollY + viewHeight; ++row)
         {

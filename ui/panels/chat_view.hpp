@@ -54,6 +54,8 @@ public:
 
     // A name the user asked to message privately from a row's context menu (taken once).
     std::optional<std::string> TakePrivateRequest() { return std::exchange(m_privateRequest, std::nullopt); }
+    // True once when the user scrolled to the top of a conversation that has older messages.
+    bool TakeOlderRequest() { return std::exchange(m_olderRequest, false); }
 
     const Stats& LastStats() const { return m_stats; }
 
@@ -83,6 +85,9 @@ private:
     TextPos m_cursor;
     std::optional<std::size_t> m_menuRow;
     std::optional<std::string> m_privateRequest;
+    bool m_olderRequest = false;
+    std::uint64_t m_anchorSeq = 0;   // the row at the top of the view, kept in place when older rows arrive
+    float m_anchorOffset = 0.0f;
     Stats m_stats;
 };
 

@@ -6,6 +6,8 @@
 
 #include <imgui_stdlib.h>
 
+#include <algorithm>
+
 namespace obrol::ui {
 
 ClientPanel::ClientPanel(ClientModel& model, ClientCommands& commands, std::string host, std::uint16_t port, std::string nick)
@@ -47,6 +49,25 @@ bool ClientPanel::Send(const std::string& raw)
     return true;
 }
 
+void ClientPanel::RunSearch(const std::string& query)
+{
+    if (query.find_first_not_of(" \t") == std::string::npos || m_model.State() != ConnectionState::Connected)
+        return;
+    m_model.SearchSent(m_commands.Search(query), query);
+    m_showResults = true;
+}
+
+void ClientPanel::JumpTo(const net::Chat& result)
+{
+    const std::string key = m_model.KeyOf(result);
+    Conversation& c = m_model.Open(key);
+    c.jumpTo = result.id;
+    if (!c.IndexOf(result.id))
+        m_commands.RequestHistory(key, result.id, 60, /*around=*/true);
+    m_select = key;
+    m_showResults = false;
+}
+
 void ClientPanel::OpenPrivate(const std::string& nick)
 {
     if (engine::FoldCase(nick) == engine::FoldCase(m_model.Nick()))
@@ -62,6 +83,8 @@ void ClientPanel::Draw(bool windowFocused)
     DrawStatus();
     if (m_model.State() == ConnectionState::Disconnected)
         DrawConnectForm();
+    else
+        DrawSearch();
 
     const float usersWidth = ImGui::GetFontSize() * 11.0f;
     const float inputHeight = ImGui::GetFrameHeight() * 2.2f + ImGui::GetStyle().ItemSpacing.y;
@@ -85,19 +108,19 @@ void ClientPanel::DrawStatus()
     ImU32 dot = theme::Offline;
     if (m_model.State() == ConnectionState::Connected)
         dot = theme::Online;
-    else if (m_model.State() == ConnectionState::Connecting)
+    else if (m_model.State() == ConnectionState::Connecting || m_model.State() == ConnectionState::Reconnecting)
         dot = theme::Connecting;
     theme::StatusDot(dot);
     ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted(m_model.StateText().c_str());
     if (m_model.State() != ConnectionState::Disconnected)
     {
-        const char* label = m_model.State() == ConnectionState::Connecting ? "Cancel" : "Disconnect";
+        const bool trying = m_model.State() == ConnectionState::Connecting || m_model.State() == ConnectionState::Reconnecting;
+        const char* label = trying ? "Cancel" : "Disconnect";
         ImGui::SameLine(ImGui::GetContentRegionMax().x - ImGui::CalcTextSize(label).x - ImGui::GetStyle().FramePadding.x * 2);
         if (ImGui::Button(label))
             m_commands.Disconnect();
-        theme::Tooltip(m_model.State() == ConnectionState::Connecting ? "Stop trying to connect"
-                                                                       : "Leave the chat and close the connection");
+        theme::Tooltip(trying ? "Stop trying to connect" : "Leave the chat and close the connection");
     }
 }
 
@@ -119,6 +142,44 @@ void ClientPanel::DrawConnectForm()
     if (ImGui::Button("Connect") || enter)
         RequestConnect();
     theme::Tooltip("Join the chat on this server");
+}
+
+void ClientPanel::DrawSearch()
+{
+    const float fs = ImGui::GetFontSize();
+    ImGui::SetNextItemWidth(std::min(fs * 18.0f, ImGui::GetContentRegionAvail().x * 0.5f));
+    const bool enter = ImGui::InputTextWithHint("##search", "search messages", &m_search, ImGuiInputTextFlags_EnterReturnsTrue);
+    theme::Tooltip("Search everything you can see: public messages and your private ones (Enter)");
+    ImGui::SameLine();
+    if (ImGui::Button("Search") || enter)
+        RunSearch(m_search);
+    theme::Tooltip("Search the server's archive");
+    if (!m_showResults)
+        return;
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Close results"))
+        m_showResults = false;
+    theme::Tooltip("Hide the search results");
+    const auto& results = m_model.SearchResults();
+    ImGui::BeginChild("##results", ImVec2(0, fs * 8.0f), true);
+    if (m_model.SearchPending())
+        ImGui::TextDisabled("searching for \"%s\"...", m_model.SearchQuery().c_str());
+    else if (results.empty())
+        ImGui::TextDisabled("nothing found for \"%s\"", m_model.SearchQuery().c_str());
+    for (std::size_t i = 0; i < results.size(); ++i)
+    {
+        const net::Chat& r = results[i];
+        std::string where = r.kind == net::ChatKind::Private ? " (private with " + m_model.KeyOf(r) + ")" : "";
+        std::string label = "[" + engine::FormatLocal(r.timeMs, "%Y-%m-%d %H:%M") + "] " +
+                            (r.from.empty() ? std::string("Announcement") : r.from) + where + ": " + r.text;
+        std::replace(label.begin(), label.end(), '\n', ' ');
+        ImGui::PushID(static_cast<int>(i));
+        if (ImGui::Selectable(label.c_str()))
+            JumpTo(r);
+        theme::Tooltip("Show this message in its conversation");
+        ImGui::PopID();
+    }
+    ImGui::EndChild();
 }
 
 void ClientPanel::DrawTabs()
@@ -148,6 +209,11 @@ void ClientPanel::DrawTabs()
             view.Draw(c);
             if (auto nick = view.TakePrivateRequest())
                 OpenPrivate(*nick);
+            if (view.TakeOlderRequest() && m_model.State() == ConnectionState::Connected)
+            {
+                c.loadingOlder = true;
+                m_commands.RequestHistory(c.key, c.OldestId(), 100, false);
+            }
             ImGui::EndTabItem();
         }
         if (!open)
@@ -200,7 +266,8 @@ void ClientPanel::DrawUsers(float width, float height)
 
 void ClientPanel::DrawInput()
 {
-    const bool connected = m_model.State() == ConnectionState::Connected;
+    // while reconnecting, messages queue up and go out (in order) once the connection is back
+    const bool connected = m_model.State() == ConnectionState::Connected || m_model.State() == ConnectionState::Reconnecting;
     const float fs = ImGui::GetFontSize();
     const float buttonWidth = fs * 5.0f;
     ImGuiIO& io = ImGui::GetIO();

@@ -19,6 +19,9 @@ public:
     virtual void Connect(const std::string& host, std::uint16_t port, const std::string& nick) = 0;
     virtual void Disconnect() = 0;
     virtual std::uint64_t Say(const std::string& to, const std::string& text) = 0; // 0: not sent
+    virtual void RequestHistory(const std::string& conversation, std::uint64_t beforeId, std::uint32_t limit,
+                                bool around) = 0;
+    virtual std::uint64_t Search(const std::string& query) = 0; // returns the search token
 };
 
 class ClientPanel
@@ -33,6 +36,10 @@ public:
     bool Send(const std::string& text);
     void OpenPrivate(const std::string& nick); // opens and selects the private tab
     void RequestConnect();
+    void RunSearch(const std::string& query);
+    // Opens the result's conversation and scrolls to it (asking the server for it if needed).
+    void JumpTo(const net::Chat& result);
+    std::string& SearchInput() { return m_search; }
 
     std::string& Input() { return m_input; }
     const std::string& ActiveTab() const { return m_active; }
@@ -43,6 +50,7 @@ public:
 
 private:
     void DrawStatus();
+    void DrawSearch();
     void DrawConnectForm();
     void DrawTabs();
     void DrawUsers(float width, float height);
@@ -54,6 +62,8 @@ private:
     int m_port;
     std::string m_nick;
     std::string m_input;
+    std::string m_search;
+    bool m_showResults = false;
     std::string m_active;                        // key of the conversation on screen
     std::optional<std::string> m_select;         // tab to select next frame
     std::map<std::string, ChatView> m_views;     // by folded key

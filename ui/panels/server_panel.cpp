@@ -35,6 +35,56 @@ bool ServerPanel::Announce(const std::string& text)
     return true;
 }
 
+bool ServerPanel::RunSearch(const std::string& query)
+{
+    if (query.find_first_not_of(" \t") == std::string::npos || m_model.State() != ServerState::Running ||
+        m_model.DataDir().empty())
+        return false;
+    m_model.SearchSent(query);
+    m_commands.Search(query);
+    m_showResults = true;
+    return true;
+}
+
+void ServerPanel::DrawSearch(float height)
+{
+    const bool archive = m_model.State() == ServerState::Running && !m_model.DataDir().empty();
+    ImGui::BeginDisabled(!archive);
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6f);
+    const bool enter = ImGui::InputTextWithHint("##archivesearch", "search the archive", &m_search,
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+    theme::Tooltip("Full-text search over every stored message, private ones included (Enter)");
+    ImGui::SameLine();
+    if (ImGui::Button("Search") || enter)
+        RunSearch(m_search);
+    theme::Tooltip("Search the archive");
+    ImGui::EndDisabled();
+    if (!m_showResults)
+        return;
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Close"))
+        m_showResults = false;
+    theme::Tooltip("Hide the search results");
+    ImGui::BeginChild("##archiveresults", ImVec2(0, height), true, ImGuiWindowFlags_HorizontalScrollbar);
+    const auto& results = m_model.SearchResults();
+    if (m_model.SearchPending())
+        ImGui::TextDisabled("searching...");
+    else if (results.empty())
+        ImGui::TextDisabled("nothing found for \"%s\"", m_model.SearchQuery().c_str());
+    for (const net::Chat& r : results)
+    {
+        ImGui::TextDisabled("%s", engine::FormatLocal(r.timeMs, "%Y-%m-%d %H:%M").c_str());
+        ImGui::SameLine();
+        std::string who = r.kind == net::ChatKind::Private ? r.from + " -> " + r.to + " (private)"
+                          : r.from.empty()                 ? std::string("Announcement")
+                                                           : r.from;
+        std::string text = r.text;
+        std::replace(text.begin(), text.end(), '\n', ' ');
+        ImGui::Text("%s: %s", who.c_str(), text.c_str());
+    }
+    ImGui::EndChild();
+}
+
 void ServerPanel::Draw(std::int64_t nowMs)
 {
     ImGui::PushID(this);
@@ -46,6 +96,9 @@ void ServerPanel::Draw(std::int64_t nowMs)
     const float clients = std::max(fs * 6.0f, (rest - graph - announce) * 0.32f);
     DrawClients(clients);
     DrawRate(nowMs);
+    if (!m_model.StorageProblem().empty())
+        ImGui::TextColored(ImVec4(1.0f, 0.55f, 0.55f, 1.0f), "Storage problem: %s", m_model.StorageProblem().c_str());
+    DrawSearch(fs * 6.0f);
     DrawLog(std::max(fs * 5.0f, ImGui::GetContentRegionAvail().y - announce - ImGui::GetStyle().ItemSpacing.y));
     DrawAnnounce();
     ImGui::PopID();
@@ -62,6 +115,8 @@ void ServerPanel::DrawControls()
     theme::StatusDot(dot);
     ImGui::AlignTextToFramePadding();
     ImGui::Text("Server %s", m_model.StateText().c_str());
+    if (!m_model.DataDir().empty() && ImGui::IsItemHovered())
+        ImGui::SetTooltip("Archive: %s", m_model.DataDir().c_str());
 
     if (state == ServerState::Running)
         m_port = m_model.Port(); // show the port bound (with 0, "any free port"); Start reuses it

@@ -20,6 +20,7 @@ public:
     virtual void Stop() = 0;
     virtual void Announce(const std::string& text) = 0;
     virtual void Kick(const std::string& nick) = 0;
+    virtual void Search(const std::string& query) = 0; // over the whole archive
 };
 
 class ServerPanel
@@ -30,6 +31,8 @@ public:
     void Draw(std::int64_t nowMs);
     void RequestStart();
     bool Announce(const std::string& text);
+    bool RunSearch(const std::string& query);
+    std::string& SearchInput() { return m_search; }
 
     std::string& AnnounceInput() { return m_announce; }
     ImGuiTextFilter& Filter() { return m_filter; }
@@ -42,6 +45,7 @@ private:
     void DrawLog(float height);
     void DrawAnnounce();
     void DrawRate(std::int64_t nowMs);
+    void DrawSearch(float height);
     void RefilterLog();
 
     ServerModel& m_model;
@@ -49,6 +53,8 @@ private:
     std::string m_bind;
     int m_port;
     std::string m_announce;
+    std::string m_search;
+    bool m_showResults = false;
     ImGuiTextFilter m_filter;
     std::string m_lastFilter;
     std::deque<std::uint64_t> m_filtered;   // sequence numbers of log lines that pass the filter

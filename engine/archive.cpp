@@ -1,0 +1,789 @@
+// The message archive: opening and migrating archive.db (constructor thread), then the archive
+// thread's queue, group commit, chat_log.txt and the read queries. Thread rules: archive.hpp.
+#include "engine/archive.hpp"
+
+#include "engine/clock.hpp"
+#include "engine/utf8.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+#include <system_error>
+#include <utility>
+
+namespace obrol::engine {
+
+// [SECTION] SQLite helpers
+
+namespace {
+
+constexpr std::int64_t NoBound = std::numeric_limits<std::int64_t>::max();
+
+std::string Utf8Path(const std::filesystem::path& path)
+{
+    const std::u8string text = path.u8string();
+    return std::string(text.begin(), text.end());
+}
+
+std::string SystemError(int code) { return std::error_code(code, std::generic_category()).message(); }
+
+// A user-facing reason for a failed SQLite call on `db` (which still holds the error).
+std::string Problem(sqlite3* db, int rc)
+{
+    const int primary = rc & 0xFF;
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    switch (primary)
+    {
+    case SQLITE_FULL:
+        return "the disk is full (" + message + ")";
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+        if (const int code = db ? sqlite3_system_errno(db) : 0)
+            message += " (" + SystemError(code) + ")";
+        return message;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return message + "; the file is damaged or is not an Obrol archive";
+    default:
+        return message;
+    }
+}
+
+// A prepared statement reused for the connection's lifetime: Bind, Step, read columns, then
+// Reset (a Use scope does it on every path).
+class Statement
+{
+public:
+    Statement() = default;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement() { sqlite3_finalize(m_stmt); }
+
+    void Prepare(sqlite3* db, const std::string& sql)
+    {
+        const int rc = sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &m_stmt, nullptr);
+        if (rc != SQLITE_OK)
+            throw ArchiveError(Problem(db, rc));
+    }
+
+    void Bind(int index, std::int64_t value) { sqlite3_bind_int64(m_stmt, index, value); }
+    void Bind(int index, const std::string& value)
+    {
+        sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    }
+
+    int Step() { return sqlite3_step(m_stmt); }
+    void Reset()
+    {
+        sqlite3_reset(m_stmt);
+        sqlite3_clear_bindings(m_stmt);
+    }
+
+    std::int64_t Int(int column) { return sqlite3_column_int64(m_stmt, column); }
+    std::string Text(int column)
+    {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, column));
+        return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, column))) : std::string();
+    }
+
+private:
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+// Resets a statement when a use of it ends, however it ends.
+class Use
+{
+public:
+    explicit Use(Statement& statement) : m_statement(statement) {}
+    ~Use() { m_statement.Reset(); }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+
+private:
+    Statement& m_statement;
+};
+
+void Exec(sqlite3* db, const char* sql)
+{
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+    if (rc == SQLITE_OK)
+        return;
+    sqlite3_free(error); // the same text as sqlite3_errmsg(), which Problem() reads
+    throw ArchiveError(Problem(db, rc));
+}
+
+std::int64_t QueryInt(sqlite3* db, const char* sql)
+{
+    Statement statement;
+    statement.Prepare(db, sql);
+    const int rc = statement.Step();
+    if (rc == SQLITE_ROW)
+        return statement.Int(0);
+    if (rc == SQLITE_DONE)
+        return 0;
+    throw ArchiveError(Problem(db, rc));
+}
+
+std::int64_t ToSqlId(std::uint64_t id)
+{
+    return id > static_cast<std::uint64_t>(NoBound) ? NoBound : static_cast<std::int64_t>(id);
+}
+
+std::int64_t ToSqlLimit(std::size_t limit)
+{
+    return limit > static_cast<std::size_t>(NoBound) ? NoBound : static_cast<std::int64_t>(limit);
+}
+
+// [SECTION] Schema
+
+// Step i moves the schema from version i to i + 1 (PRAGMA user_version). To change the schema,
+// append a step; never edit one that has shipped, since archives in the field already ran it.
+constexpr const char* Migrations[] = {
+    // v1: messages, their lookup indexes, and full-text search kept in sync by triggers.
+    R"sql(
+    CREATE TABLE messages (
+        id            INTEGER PRIMARY KEY,
+        time_ms       INTEGER NOT NULL,
+        kind          INTEGER NOT NULL,
+        sender        TEXT NOT NULL,
+        recipient     TEXT NOT NULL,
+        text          TEXT NOT NULL,
+        client_id     INTEGER NOT NULL,
+        sender_key    TEXT NOT NULL,
+        recipient_key TEXT NOT NULL
+    );
+    CREATE INDEX messages_by_recipient ON messages (recipient_key, id);
+    CREATE INDEX messages_by_sender ON messages (sender_key, id);
+    CREATE INDEX messages_by_client_id ON messages (sender_key, client_id);
+    CREATE INDEX messages_by_kind ON messages (kind, id);
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (
+        text, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    )sql",
+};
+
+constexpr int SchemaVersion = static_cast<int>(std::size(Migrations));
+
+void Migrate(sqlite3* db)
+{
+    const auto version = QueryInt(db, "PRAGMA user_version");
+    if (version > SchemaVersion)
+        throw ArchiveError("it was written by a newer Obrol (archive format " + std::to_string(version) +
+                           ", this one reads up to " + std::to_string(SchemaVersion) + ")");
+    if (version == SchemaVersion)
+        return;
+    Exec(db, "BEGIN IMMEDIATE");
+    try
+    {
+        for (auto step = static_cast<int>(version); step < SchemaVersion; ++step)
+        {
+            Exec(db, Migrations[step]);
+            Exec(db, ("PRAGMA user_version = " + std::to_string(step + 1)).c_str());
+        }
+        Exec(db, "COMMIT");
+    }
+    catch (...)
+    {
+        if (!sqlite3_get_autocommit(db))
+            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+constexpr const char* Columns = "id, time_ms, kind, sender, recipient, text, client_id";
+
+std::string Select(const std::string& rest) { return std::string("SELECT ") + Columns + " FROM messages " + rest; }
+
+} // namespace
+
+// [SECTION] Connection
+
+struct ArchiveDb
+{
+    struct Handle
+    {
+        sqlite3* db = nullptr;
+        ~Handle() { sqlite3_close_v2(db); } // v2: closes once the statements below are finalized
+    };
+
+    Handle handle; // first member: destroyed after every statement
+    std::string path;
+    Statement begin, commit, insert;
+    // Conversation queries, [0]: older than a bound, newest first; [1]: newer than a bound, oldest first.
+    Statement pagePublic[2], pageBetween[2], privateInvolving[2];
+    Statement since, search, byClientId, knownNick, lastLeave;
+
+    sqlite3* Db() const { return handle.db; }
+
+    // The plans suit the archive without ANALYZE statistics (none are gathered: stale ones from a
+    // young archive mislead the planner): CROSS JOIN puts FTS first, "+kind" keeps nick lookups on
+    // the sender index, the rest walk the rowid or (kind, id) from the bound.
+    void PrepareAll()
+    {
+        sqlite3* db = handle.db;
+        begin.Prepare(db, "BEGIN IMMEDIATE");
+        commit.Prepare(db, "COMMIT");
+        insert.Prepare(db, "INSERT INTO messages (id, time_ms, kind, sender, recipient, text, client_id, sender_key,"
+                           " recipient_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        for (int newer = 0; newer < 2; ++newer)
+        {
+            const std::string bound = newer ? "id > ?1" : "id < ?1";
+            const std::string order = newer ? " ORDER BY id" : " ORDER BY id DESC";
+            pagePublic[newer].Prepare(db, Select("WHERE kind <> 1 AND " + bound + order + " LIMIT ?2"));
+            pageBetween[newer].Prepare(db, Select("WHERE kind = 1 AND " + bound +
+                                                  " AND ((sender_key = ?2 AND recipient_key = ?3)"
+                                                  " OR (sender_key = ?3 AND recipient_key = ?2))" +
+                                                  order + " LIMIT ?4"));
+            privateInvolving[newer].Prepare(db, Select("WHERE kind = 1 AND " + bound +
+                                                       " AND (?2 = '' OR sender_key = ?2 OR recipient_key = ?2)" +
+                                                       order + " LIMIT ?3"));
+        }
+        since.Prepare(db, Select("WHERE id > ?1 AND (?2 = '' OR kind <> 1 OR sender_key = ?2 OR recipient_key = ?2)"
+                                 " ORDER BY id LIMIT ?3"));
+        search.Prepare(db, "SELECT m.id, m.time_ms, m.kind, m.sender, m.recipient, m.text, m.client_id"
+                           " FROM messages_fts CROSS JOIN messages AS m ON m.id = messages_fts.rowid"
+                           " WHERE messages_fts MATCH ?1"
+                           " AND (?2 = '' OR m.kind <> 1 OR m.sender_key = ?2 OR m.recipient_key = ?2)"
+                           " ORDER BY messages_fts.rowid DESC LIMIT ?3");
+        byClientId.Prepare(db, Select("WHERE sender_key = ?1 AND client_id = ?2 ORDER BY id DESC LIMIT 1"));
+        knownNick.Prepare(db, "SELECT 1 FROM messages WHERE sender_key = ?1 AND +kind = 3 LIMIT 1");
+        lastLeave.Prepare(db, "SELECT coalesce(max(id), 0) FROM messages WHERE sender_key = ?1 AND +kind = 4");
+    }
+
+    // Runs a bound SELECT of `Columns` to the end (`reverse`: rows came newest first; return them
+    // ascending). Throws ArchiveError on failure.
+    std::vector<StoredMessage> Collect(Statement& statement, bool reverse)
+    {
+        Use use(statement);
+        std::vector<StoredMessage> out;
+        int rc;
+        while ((rc = statement.Step()) == SQLITE_ROW)
+        {
+            StoredMessage& m = out.emplace_back();
+            m.id = static_cast<std::uint64_t>(statement.Int(0));
+            m.timeMs = statement.Int(1);
+            m.kind = static_cast<std::uint8_t>(statement.Int(2));
+            m.from = statement.Text(3);
+            m.to = statement.Text(4);
+            m.text = statement.Text(5);
+            m.clientMsgId = static_cast<std::uint64_t>(statement.Int(6));
+        }
+        if (rc != SQLITE_DONE)
+            throw ArchiveError("cannot read the archive " + path + ": " + Problem(Db(), rc));
+        if (reverse)
+            std::reverse(out.begin(), out.end());
+        return out;
+    }
+};
+
+static std::unique_ptr<ArchiveDb> OpenDatabase(const std::filesystem::path& file, std::int64_t maxPageCount)
+{
+    auto archive = std::make_unique<ArchiveDb>();
+    archive->path = Utf8Path(file);
+    try
+    {
+        const int rc = sqlite3_open_v2(archive->path.c_str(), &archive->handle.db,
+                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+        if (!archive->handle.db)
+            throw ArchiveError("out of memory");
+        if (rc != SQLITE_OK)
+            throw ArchiveError(Problem(archive->handle.db, rc));
+        sqlite3* db = archive->Db();
+        sqlite3_extended_result_codes(db, 1);
+        sqlite3_busy_timeout(db, 5000);
+        if (sqlite3_db_readonly(db, "main") == 1)
+            throw ArchiveError("attempt to write a readonly database");
+        // WAL: readers never block the writer; FULL syncs the WAL at every commit, so a committed
+        // batch survives a crash or power loss.
+        Exec(db, "PRAGMA journal_mode = WAL");
+        Exec(db, "PRAGMA synchronous = FULL");
+        if (maxPageCount > 0)
+            Exec(db, ("PRAGMA max_page_count = " + std::to_string(maxPageCount)).c_str());
+        Migrate(db);
+        archive->PrepareAll();
+    }
+    catch (const ArchiveError& error)
+    {
+        throw ArchiveError("cannot open " + archive->path + ": " + error.what());
+    }
+    return archive;
+}
+
+static std::FILE* OpenLog(const std::filesystem::path& path)
+{
+#ifdef _WIN32
+    return _wfopen(path.c_str(), L"ab");
+#else
+    return std::fopen(path.c_str(), "ab");
+#endif
+}
+
+// [SECTION] Log lines
+
+static std::string OneLine(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i)
+    {
+        if (text[i] == '\r' || text[i] == '\n')
+        {
+            if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')
+                ++i;
+            out += " / ";
+        }
+        else
+            out += text[i];
+    }
+    return out;
+}
+
+std::string FormatLogLine(const StoredMessage& message)
+{
+    std::string line = "[" + LocalDateTime(message.timeMs) + "] ";
+    const std::string from = OneLine(message.from);
+    const std::string text = OneLine(message.text);
+    switch (static_cast<StoredKind>(message.kind))
+    {
+    case StoredKind::Public:
+        line += from + ": " + text;
+        break;
+    case StoredKind::Private:
+        line += from + " -> " + OneLine(message.to) + " (private): " + text;
+        break;
+    case StoredKind::Announce:
+        line += "* Announcement: " + text;
+        break;
+    case StoredKind::Join:
+        line += "-> " + from + " joined";
+        break;
+    case StoredKind::Leave:
+        line += "<- " + from + " left";
+        if (!text.empty())
+            line += " (" + text + ")";
+        break;
+    default:
+        line += "(kind " + std::to_string(message.kind) + ") " + from + ": " + text;
+        break;
+    }
+    return line;
+}
+
+// [SECTION] Archive
+
+Archive::Archive(ArchiveConfig config) : m_config(std::move(config))
+{
+    if (m_config.dir.empty())
+        throw ArchiveError("no data folder was given for the archive");
+    m_config.maxBatch = std::max<std::size_t>(m_config.maxBatch, 1);
+    std::error_code ec;
+    std::filesystem::create_directories(m_config.dir, ec);
+    if (!ec && !std::filesystem::is_directory(m_config.dir, ec) && !ec)
+        ec = std::make_error_code(std::errc::not_a_directory);
+    if (ec)
+        throw ArchiveError("cannot create the data folder " + Utf8Path(m_config.dir) + ": " + ec.message());
+
+    m_db = OpenDatabase(DatabasePath(), m_config.maxPageCount);
+    m_lastId = static_cast<std::uint64_t>(QueryInt(m_db->Db(), "SELECT coalesce(max(id), 0) FROM messages"));
+
+    m_log = OpenLog(LogPath());
+    if (!m_log)
+        m_lastLogError = "cannot open " + Utf8Path(LogPath()) + ": " + SystemError(errno);
+
+    // Started last: nothing above may throw once the thread owns the connection.
+    m_thread = std::thread([this] { Run(); });
+}
+
+Archive::~Archive()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_one();
+    if (m_thread.joinable())
+        m_thread.join();
+    // The thread has ended: the log (and the connection, closed by ~ArchiveDb) are this thread's now.
+    if (m_log)
+        std::fclose(m_log);
+}
+
+void Archive::Append(StoredMessage message, Done done)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_tasks.push_back(Task{std::move(message), std::move(done), {}});
+    }
+    m_wake.notify_one();
+}
+
+void Archive::Read(std::function<void(ArchiveReader&)> fn)
+{
+    if (!fn)
+        return;
+    {
+        std::lock_guard lock(m_mutex);
+        m_tasks.push_back(Task{{}, {}, std::move(fn)});
+    }
+    m_wake.notify_one();
+}
+
+std::string Archive::LastLogError() const
+{
+    std::lock_guard lock(m_errorMutex);
+    return m_lastLogError;
+}
+
+std::string Archive::LastCallbackError() const
+{
+    std::lock_guard lock(m_errorMutex);
+    return m_lastCallbackError;
+}
+
+void Archive::NoteCallbackError(const char* what)
+{
+    std::lock_guard lock(m_errorMutex);
+    m_lastCallbackError = what;
+}
+
+// The archive thread: takes either one read or a run of consecutive appends (the group commit:
+// everything queued while the previous commit was syncing goes into the next transaction).
+void Archive::Run()
+{
+    std::vector<Task> batch;
+    for (;;)
+    {
+        std::function<void(ArchiveReader&)> read;
+        {
+            std::unique_lock lock(m_mutex);
+            m_wake.wait(lock, [this] { return m_stopping || !m_tasks.empty(); });
+            if (m_tasks.empty())
+                return; // stopping, and everything queued has run
+            if (m_tasks.front().read)
+            {
+                read = std::move(m_tasks.front().read);
+                m_tasks.pop_front();
+            }
+            else
+            {
+                while (!m_tasks.empty() && !m_tasks.front().read && batch.size() < m_config.maxBatch)
+                {
+                    batch.push_back(std::move(m_tasks.front()));
+                    m_tasks.pop_front();
+                }
+            }
+        }
+        if (read)
+        {
+            try
+            {
+                ArchiveReader reader(*m_db);
+                read(reader);
+            }
+            catch (const std::exception& error)
+            {
+                NoteCallbackError(error.what());
+            }
+            catch (...)
+            {
+                NoteCallbackError("unknown exception in a Read callback");
+            }
+        }
+        else
+        {
+            WriteBatch(batch);
+            batch.clear();
+        }
+    }
+}
+
+// Stores one message or a whole batch in one transaction; false (rolled back) with `error` set.
+static bool StoreRange(ArchiveDb& db, const std::vector<StoredMessage*>& messages, std::string& error)
+{
+    int rc = SQLITE_OK;
+    {
+        Use use(db.begin);
+        rc = db.begin.Step();
+    }
+    if (rc == SQLITE_DONE)
+    {
+        for (const StoredMessage* m : messages)
+        {
+            Use use(db.insert);
+            db.insert.Bind(1, ToSqlId(m->id));
+            db.insert.Bind(2, m->timeMs);
+            db.insert.Bind(3, static_cast<std::int64_t>(m->kind));
+            db.insert.Bind(4, m->from);
+            db.insert.Bind(5, m->to);
+            db.insert.Bind(6, m->text);
+            db.insert.Bind(7, static_cast<std::int64_t>(m->clientMsgId)); // bit pattern kept; read back as unsigned
+            db.insert.Bind(8, FoldCase(m->from));
+            db.insert.Bind(9, FoldCase(m->to));
+            rc = db.insert.Step();
+            if (rc != SQLITE_DONE)
+                break;
+        }
+    }
+    if (rc == SQLITE_DONE)
+    {
+        Use use(db.commit);
+        rc = db.commit.Step();
+    }
+    if (rc == SQLITE_DONE)
+        return true;
+    error = "cannot store the message in " + db.path + ": " + Problem(db.Db(), rc);
+    // Some errors (a full disk among them) may already have rolled the transaction back.
+    if (!sqlite3_get_autocommit(db.Db()))
+        sqlite3_exec(db.Db(), "ROLLBACK", nullptr, nullptr, nullptr);
+    return false;
+}
+
+void Archive::WriteBatch(std::vector<Task>& batch)
+{
+    std::vector<char> stored(batch.size(), 0);
+    std::vector<std::string> errors(batch.size());
+    try
+    {
+        std::vector<StoredMessage*> all;
+        all.reserve(batch.size());
+        for (Task& task : batch)
+            all.push_back(&task.message);
+        if (StoreRange(*m_db, all, errors[0]))
+        {
+            std::fill(stored.begin(), stored.end(), 1);
+            m_transactions.fetch_add(1, std::memory_order_relaxed);
+        }
+        else if (batch.size() > 1)
+        {
+            // One message spoiled the batch (a duplicate id, or one too big for the disk):
+            // retry each on its own so the others still get stored.
+            errors[0].clear();
+            for (std::size_t i = 0; i < batch.size(); ++i)
+            {
+                stored[i] = StoreRange(*m_db, {&batch[i].message}, errors[i]) ? 1 : 0;
+                if (stored[i])
+                    m_transactions.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+    }
+    catch (const std::exception& error)
+    {
+        if (!sqlite3_get_autocommit(m_db->Db()))
+            sqlite3_exec(m_db->Db(), "ROLLBACK", nullptr, nullptr, nullptr);
+        for (std::size_t i = 0; i < batch.size(); ++i)
+            if (!stored[i] && errors[i].empty())
+                errors[i] = std::string("cannot store the message: ") + error.what();
+    }
+
+    try
+    {
+        WriteLog(batch, stored);
+    }
+    catch (const std::exception& error)
+    {
+        std::lock_guard lock(m_errorMutex);
+        m_lastLogError = std::string("cannot write ") + Utf8Path(LogPath()) + ": " + error.what();
+    }
+
+    for (std::size_t i = 0; i < batch.size(); ++i)
+    {
+        if (!batch[i].done)
+            continue;
+        try
+        {
+            batch[i].done(stored[i] != 0, errors[i]);
+        }
+        catch (const std::exception& error)
+        {
+            NoteCallbackError(error.what());
+        }
+        catch (...)
+        {
+            NoteCallbackError("unknown exception in a Done callback");
+        }
+    }
+}
+
+void Archive::WriteLog(const std::vector<Task>& batch, const std::vector<char>& stored)
+{
+    std::string lines;
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        if (stored[i])
+            lines += FormatLogLine(batch[i].message) + "\n";
+    if (lines.empty())
+        return;
+
+    std::string error;
+    if (!m_log)
+        m_log = OpenLog(LogPath()); // reopened after a failure: the folder may be writable again
+    if (!m_log)
+        error = "cannot open " + Utf8Path(LogPath()) + ": " + SystemError(errno);
+    else if (std::fwrite(lines.data(), 1, lines.size(), m_log) != lines.size() || std::fflush(m_log) != 0)
+    {
+        error = "cannot write " + Utf8Path(LogPath()) + ": " + SystemError(errno);
+        std::fclose(m_log);
+        m_log = nullptr;
+    }
+    std::lock_guard lock(m_errorMutex);
+    m_lastLogError = error;
+}
+
+// [SECTION] ArchiveReader
+
+std::vector<StoredMessage> ArchiveReader::Conversation(const std::string& viewer, const std::string& conversation,
+                                                       std::int64_t bound, std::size_t limit, bool newer)
+{
+    if (limit == 0)
+        return {};
+    const int d = newer ? 1 : 0;
+    if (conversation.empty())
+    {
+        m_db.pagePublic[d].Bind(1, bound);
+        m_db.pagePublic[d].Bind(2, ToSqlLimit(limit));
+        return m_db.Collect(m_db.pagePublic[d], !newer);
+    }
+    if (viewer.empty())
+    {
+        m_db.privateInvolving[d].Bind(1, bound);
+        m_db.privateInvolving[d].Bind(2, FoldCase(conversation));
+        m_db.privateInvolving[d].Bind(3, ToSqlLimit(limit));
+        return m_db.Collect(m_db.privateInvolving[d], !newer);
+    }
+    m_db.pageBetween[d].Bind(1, bound);
+    m_db.pageBetween[d].Bind(2, FoldCase(viewer));
+    m_db.pageBetween[d].Bind(3, FoldCase(conversation));
+    m_db.pageBetween[d].Bind(4, ToSqlLimit(limit));
+    return m_db.Collect(m_db.pageBetween[d], !newer);
+}
+
+std::vector<StoredMessage> ArchiveReader::Page(const std::string& viewer, const std::string& conversation,
+                                               std::uint64_t beforeId, std::size_t limit)
+{
+    return Conversation(viewer, conversation, beforeId == 0 ? NoBound : ToSqlId(beforeId), limit, false);
+}
+
+std::vector<StoredMessage> ArchiveReader::After(const std::string& viewer, const std::string& conversation,
+                                                std::uint64_t afterId, std::size_t limit)
+{
+    if (afterId >= static_cast<std::uint64_t>(NoBound))
+        return {};
+    return Conversation(viewer, conversation, static_cast<std::int64_t>(afterId), limit, true);
+}
+
+std::vector<StoredMessage> ArchiveReader::RecentPrivate(const std::string& viewer, std::size_t limit)
+{
+    if (limit == 0)
+        return {};
+    m_db.privateInvolving[0].Bind(1, NoBound);
+    m_db.privateInvolving[0].Bind(2, FoldCase(viewer));
+    m_db.privateInvolving[0].Bind(3, ToSqlLimit(limit));
+    return m_db.Collect(m_db.privateInvolving[0], true);
+}
+
+std::vector<StoredMessage> ArchiveReader::Since(const std::string& viewer, std::uint64_t afterId, std::size_t limit)
+{
+    if (limit == 0 || afterId >= static_cast<std::uint64_t>(NoBound))
+        return {};
+    m_db.since.Bind(1, static_cast<std::int64_t>(afterId));
+    m_db.since.Bind(2, FoldCase(viewer));
+    m_db.since.Bind(3, ToSqlLimit(limit));
+    return m_db.Collect(m_db.since, false);
+}
+
+std::string BuildMatchExpression(const std::string& query)
+{
+    // Every word becomes a quoted FTS5 string (a '"' inside is doubled), so no operator, bracket
+    // or star the user typed is ever parsed as syntax. Words are ANDed; the last is a prefix
+    // while the user may still be typing it.
+    std::string expression;
+    std::size_t i = 0;
+    while (i < query.size())
+    {
+        const auto isBreak = [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == '\x7F'; };
+        while (i < query.size() && isBreak(query[i]))
+            ++i;
+        if (i == query.size())
+            break;
+        std::string word = "\"";
+        while (i < query.size() && !isBreak(query[i]))
+        {
+            if (query[i] == '"')
+                word += '"';
+            word += query[i++];
+        }
+        word += '"';
+        if (!expression.empty())
+            expression += " AND ";
+        expression += word;
+        if (i == query.size())
+            expression += '*';
+    }
+    return expression;
+}
+
+std::vector<StoredMessage> ArchiveReader::Search(const std::string& viewer, const std::string& query,
+                                                 std::size_t limit)
+{
+    const std::string expression = BuildMatchExpression(query);
+    if (expression.empty() || limit == 0)
+        return {};
+    m_db.search.Bind(1, expression);
+    m_db.search.Bind(2, FoldCase(viewer));
+    m_db.search.Bind(3, ToSqlLimit(limit));
+    return m_db.Collect(m_db.search, false);
+}
+
+std::optional<StoredMessage> ArchiveReader::FindByClientId(const std::string& sender, std::uint64_t clientMsgId)
+{
+    if (clientMsgId == 0 || sender.empty())
+        return std::nullopt;
+    m_db.byClientId.Bind(1, FoldCase(sender));
+    m_db.byClientId.Bind(2, static_cast<std::int64_t>(clientMsgId));
+    auto found = m_db.Collect(m_db.byClientId, false);
+    if (found.empty())
+        return std::nullopt;
+    return std::move(found.front());
+}
+
+bool ArchiveReader::KnownNick(const std::string& nick)
+{
+    if (nick.empty())
+        return false;
+    Statement& statement = m_db.knownNick;
+    Use use(statement);
+    statement.Bind(1, FoldCase(nick));
+    const int rc = statement.Step();
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc == SQLITE_DONE)
+        return false;
+    throw ArchiveError("cannot read the archive " + m_db.path + ": " + Problem(m_db.Db(), rc));
+}
+
+std::uint64_t ArchiveReader::LastLeaveId(const std::string& nick)
+{
+    if (nick.empty())
+        return 0;
+    Statement& statement = m_db.lastLeave;
+    Use use(statement);
+    statement.Bind(1, FoldCase(nick));
+    const int rc = statement.Step();
+    if (rc == SQLITE_ROW)
+        return static_cast<std::uint64_t>(statement.Int(0));
+    throw ArchiveError("cannot read the archive " + m_db.path + ": " + Problem(m_db.Db(), rc));
+}
+
+} // namespace obrol::engine

@@ -1,0 +1,30 @@
+#include "engine/paths.hpp"
+
+#include <cstdlib>
+
+namespace obrol::engine {
+
+static std::filesystem::path Env(const char* name)
+{
+    const char* value = std::getenv(name);
+    return value && *value ? std::filesystem::path(value) : std::filesystem::path();
+}
+
+std::filesystem::path DefaultDataDir()
+{
+#if defined(_WIN32)
+    if (auto appData = Env("APPDATA"); !appData.empty())
+        return appData / "Obrol";
+    return std::filesystem::path("Obrol");
+#elif defined(__APPLE__)
+    return Env("HOME") / "Library" / "Application Support" / "Obrol";
+#else
+    if (auto xdg = Env("XDG_DATA_HOME"); !xdg.empty())
+        return xdg / "obrol";
+    if (auto home = Env("HOME"); !home.empty())
+        return home / ".local" / "share" / "obrol";
+    return std::filesystem::path(".obrol");
+#endif
+}
+
+} // namespace obrol::engine

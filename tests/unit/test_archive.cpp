@@ -1,0 +1,729 @@
+// Unit tests for engine/archive: real SQLite in a fresh temporary folder per test. Results come
+// back from the archive thread through promises; every wait has a deadline.
+#include "engine/archive.hpp"
+
+#include "engine/clock.hpp"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace obrol::engine;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto Deadline = std::chrono::seconds(10);
+
+// A fresh folder under the system temp folder, removed with everything in it.
+class TempDir
+{
+public:
+    TempDir()
+    {
+        std::random_device random;
+        for (;;)
+        {
+            m_path = fs::temp_directory_path() / ("obrol-archive-test-" + std::to_string(random()));
+            if (fs::create_directory(m_path))
+                break;
+        }
+    }
+    ~TempDir()
+    {
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const fs::path& Path() const { return m_path; }
+
+private:
+    fs::path m_path;
+};
+
+ArchiveConfig ConfigIn(const fs::path& dir, std::size_t maxBatch = 1024)
+{
+    ArchiveConfig config;
+    config.dir = dir;
+    config.maxBatch = maxBatch;
+    return config;
+}
+
+StoredMessage Public(std::uint64_t id, std::string from, std::string text, std::uint64_t clientId = 0)
+{
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 0, std::move(from), {}, std::move(text),
+            clientId ? clientId : id};
+}
+
+StoredMessage Private(std::uint64_t id, std::string from, std::string to, std::string text)
+{
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 1, std::move(from), std::move(to),
+            std::move(text), id};
+}
+
+StoredMessage Announce(std::uint64_t id, std::string text)
+{
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 2, {}, {}, std::move(text), 0};
+}
+
+StoredMessage Join(std::uint64_t id, std::string nick)
+{
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 3, std::move(nick), {}, {}, 0};
+}
+
+StoredMessage Leave(std::uint64_t id, std::string nick, std::string reason)
+{
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 4, std::move(nick), {}, std::move(reason), 0};
+}
+
+// Runs `fn` on the archive thread (after everything queued before it) and returns its result.
+template <class Fn> auto Query(Archive& archive, Fn fn)
+{
+    using Result = decltype(fn(std::declval<ArchiveReader&>()));
+    auto promise = std::make_shared<std::promise<Result>>();
+    auto future = promise->get_future();
+    archive.Read([promise, fn](ArchiveReader& reader) {
+        try
+        {
+            promise->set_value(fn(reader));
+        }
+        catch (...)
+        {
+            promise->set_exception(std::current_exception());
+        }
+    });
+    REQUIRE(future.wait_for(Deadline) == std::future_status::ready);
+    return future.get();
+}
+
+// Waits until every task queued so far has run.
+void Flush(Archive& archive)
+{
+    Query(archive, [](ArchiveReader&) { return 0; });
+}
+
+struct Outcome
+{
+    bool ok = false;
+    std::string error;
+};
+
+// Appends the messages and waits for their Done callbacks.
+std::vector<Outcome> AppendAll(Archive& archive, const std::vector<StoredMessage>& messages)
+{
+    auto outcomes = std::make_shared<std::vector<Outcome>>(messages.size());
+    for (std::size_t i = 0; i < messages.size(); ++i)
+        archive.Append(messages[i], [outcomes, i](bool ok, const std::string& error) {
+            (*outcomes)[i] = {ok, error};
+        });
+    Flush(archive); // Done callbacks run before a Read queued after their Appends
+    return *outcomes;
+}
+
+void RequireStored(Archive& archive, const std::vector<StoredMessage>& messages)
+{
+    for (const Outcome& outcome : AppendAll(archive, messages))
+    {
+        INFO(outcome.error);
+        REQUIRE(outcome.ok);
+    }
+}
+
+// Holds the archive thread inside a Read until Release(), so Appends pile up behind it.
+class Gate
+{
+public:
+    explicit Gate(Archive& archive)
+    {
+        auto opened = m_open.get_future().share();
+        auto entered = std::make_shared<std::promise<void>>();
+        auto enteredFuture = entered->get_future();
+        archive.Read([opened, entered](ArchiveReader&) {
+            entered->set_value();
+            opened.wait_for(Deadline);
+        });
+        REQUIRE(enteredFuture.wait_for(Deadline) == std::future_status::ready);
+    }
+    ~Gate() { Release(); }
+    void Release()
+    {
+        if (!m_released)
+            m_open.set_value();
+        m_released = true;
+    }
+
+private:
+    std::promise<void> m_open;
+    bool m_released = false;
+};
+
+std::vector<std::uint64_t> Ids(const std::vector<StoredMessage>& messages)
+{
+    std::vector<std::uint64_t> ids;
+    for (const StoredMessage& m : messages)
+        ids.push_back(m.id);
+    return ids;
+}
+
+std::vector<std::uint64_t> Range(std::uint64_t first, std::uint64_t last)
+{
+    std::vector<std::uint64_t> ids;
+    for (std::uint64_t id = first; id <= last; ++id)
+        ids.push_back(id);
+    return ids;
+}
+
+std::vector<std::string> ReadLines(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+std::string ExceptionText(const std::function<void()>& fn)
+{
+    try
+    {
+        fn();
+    }
+    catch (const ArchiveError& error)
+    {
+        return error.what();
+    }
+    return "(no ArchiveError)";
+}
+
+// A conversation used by the visibility tests: public talk and three private pairs.
+std::vector<StoredMessage> Conversation()
+{
+    return {
+        Join(1, "Alice"),
+        Join(2, "bob"),
+        Join(3, "Carol"),
+        Public(4, "Alice", "hello everyone"),
+        Private(5, "Alice", "Carol", "the secret password is swordfish"),
+        Private(6, "carol", "ALICE", "got it, swordfish"),
+        Private(7, "bob", "alice", "lunch tomorrow?"),
+        Announce(8, "server restarts at noon"),
+        Private(9, "Alice", "Bob", "yes, lunch at noon"),
+        Public(10, "bob", "noon works for me"),
+        Leave(11, "Carol", "timeout"),
+    };
+}
+
+} // namespace
+
+TEST_SUITE("archive")
+{
+    TEST_CASE("a new archive is empty and LastId survives reopening")
+    {
+        TempDir temp;
+        const fs::path dir = temp.Path() / "data" / "nested";
+        {
+            Archive archive(ConfigIn(dir));
+            CHECK(archive.LastId() == 0);
+            CHECK(archive.Dir() == dir);
+            CHECK(fs::exists(dir / "archive.db"));
+            RequireStored(archive, {Public(1, "alice", "one"), Public(2, "bob", "two"), Public(7, "alice", "three")});
+            CHECK(archive.LastId() == 0); // the id at opening
+        }
+        Archive reopened(ConfigIn(dir));
+        CHECK(reopened.LastId() == 7);
+    }
+
+    TEST_CASE("every field and the order of messages survive reopening")
+    {
+        TempDir temp;
+        StoredMessage unusual = Private(3, "Ünïcode", "bob", "multi\nline \xF0\x9F\x8E\x89 text");
+        unusual.clientMsgId = 0xFFFF'FFFF'FFFF'FFFFull;
+        unusual.timeMs = -5;
+        std::vector<StoredMessage> sent = {Join(1, "Ünïcode"), Announce(2, "hi all"), unusual, Leave(4, "bob", "")};
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            RequireStored(archive, sent);
+        }
+        Archive archive(ConfigIn(temp.Path()));
+        const auto all = Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 100); });
+        REQUIRE(all.size() == sent.size());
+        for (std::size_t i = 0; i < sent.size(); ++i)
+        {
+            CHECK(all[i].id == sent[i].id);
+            CHECK(all[i].timeMs == sent[i].timeMs);
+            CHECK(all[i].kind == sent[i].kind);
+            CHECK(all[i].from == sent[i].from);
+            CHECK(all[i].to == sent[i].to);
+            CHECK(all[i].text == sent[i].text);
+            CHECK(all[i].clientMsgId == sent[i].clientMsgId);
+        }
+    }
+
+    TEST_CASE("archive.db uses WAL and records its schema version")
+    {
+        TempDir temp;
+        {
+            Archive archive(ConfigIn(temp.Path()));
+        }
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open_v2((temp.Path() / "archive.db").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+                SQLITE_OK);
+        auto single = [db](const char* sql) {
+            sqlite3_stmt* statement = nullptr;
+            REQUIRE(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK);
+            REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+            std::string value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+            sqlite3_finalize(statement);
+            return value;
+        };
+        CHECK(single("PRAGMA journal_mode") == "wal");
+        CHECK(single("PRAGMA user_version") == "1");
+        CHECK(single("SELECT count(*) FROM sqlite_master WHERE name = 'messages_fts'") == "1");
+        sqlite3_close(db);
+    }
+
+    TEST_CASE("group commit stores a burst in far fewer transactions, calling every Done once in order")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        constexpr std::uint64_t Count = 5000;
+        std::vector<std::uint64_t> doneOrder; // touched only on the archive thread until Flush
+        std::atomic<int> failures{0};
+        {
+            Gate gate(archive); // the burst queues up while the thread is busy
+            for (std::uint64_t id = 1; id <= Count; ++id)
+                archive.Append(Public(id, "alice", "message " + std::to_string(id)),
+                               [&doneOrder, &failures, id](bool ok, const std::string&) {
+                                   doneOrder.push_back(id);
+                                   if (!ok)
+                                       ++failures;
+                               });
+        }
+        Flush(archive);
+        CHECK(failures == 0);
+        CHECK(doneOrder == Range(1, Count));
+        CHECK(archive.Transactions() == 5); // 1024 + 1024 + 1024 + 1024 + 904
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 10000).size(); }) == Count);
+
+        // without a gate the thread still batches whatever queued while it was committing
+        const auto before = archive.Transactions();
+        for (std::uint64_t id = Count + 1; id <= 2 * Count; ++id)
+            archive.Append(Public(id, "bob", "burst"), nullptr);
+        Flush(archive);
+        CHECK(archive.Transactions() - before < Count);
+    }
+
+    TEST_CASE("maxBatch caps the messages per transaction")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path(), 100));
+        {
+            Gate gate(archive);
+            for (std::uint64_t id = 1; id <= 1000; ++id)
+                archive.Append(Public(id, "alice", "x"), nullptr);
+        }
+        Flush(archive);
+        CHECK(archive.Transactions() == 10);
+    }
+
+    TEST_CASE("the destructor runs every queued Done before returning")
+    {
+        TempDir temp;
+        std::atomic<int> done{0};
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            for (std::uint64_t id = 1; id <= 300; ++id)
+                archive.Append(Public(id, "alice", "bye"), [&done](bool ok, const std::string&) { done += ok; });
+        }
+        CHECK(done == 300);
+        Archive reopened(ConfigIn(temp.Path()));
+        CHECK(reopened.LastId() == 300);
+    }
+
+    TEST_CASE("Page walks the public conversation backwards in ascending pages without gaps or overlaps")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        std::vector<StoredMessage> messages;
+        std::vector<std::uint64_t> publicIds;
+        for (std::uint64_t id = 1; id <= 95; ++id)
+        {
+            if (id % 10 == 3)
+                messages.push_back(Private(id, "alice", "bob", "psst"));
+            else
+            {
+                messages.push_back(id % 10 == 7 ? Join(id, "n" + std::to_string(id)) : Public(id, "alice", "hi"));
+                publicIds.push_back(id);
+            }
+        }
+        RequireStored(archive, messages);
+
+        std::vector<std::uint64_t> seen;
+        std::uint64_t before = 0;
+        for (int pages = 0; pages < 100; ++pages)
+        {
+            const auto page = Query(archive, [before](ArchiveReader& r) { return r.Page("carol", "", before, 20); });
+            if (page.empty())
+                break;
+            CHECK(page.size() <= 20);
+            for (std::size_t i = 1; i < page.size(); ++i)
+                CHECK(page[i - 1].id < page[i].id); // ascending
+            for (const auto& m : page)
+                CHECK(m.kind != 1);
+            seen.insert(seen.begin(), page.size(), 0);
+            for (std::size_t i = 0; i < page.size(); ++i)
+                seen[i] = page[i].id;
+            before = page.front().id;
+        }
+        CHECK(seen == publicIds);
+
+        const auto last = Query(archive, [](ArchiveReader& r) { return r.Page("", "", 0, 3); });
+        CHECK(Ids(last) == std::vector<std::uint64_t>{92, 94, 95});
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("", "", 1, 10); }).empty());
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("", "", 0, 0); }).empty());
+
+        // After is the mirror: the oldest messages past an id, ascending
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("bob", "", 90, 3); })) ==
+              std::vector<std::uint64_t>{91, 92, 94});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("bob", "", 0, 2); })) ==
+              std::vector<std::uint64_t>{1, 2});
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.After("bob", "", 95, 10); }).empty());
+    }
+
+    TEST_CASE("Page of a private conversation holds only that pair, whatever the letter case")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, Conversation());
+
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("alice", "carol", 0, 50); })) ==
+              std::vector<std::uint64_t>{5, 6});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("CAROL", "Alice", 0, 50); })) ==
+              std::vector<std::uint64_t>{5, 6});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("Bob", "ALICE", 0, 50); })) ==
+              std::vector<std::uint64_t>{7, 9});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("alice", "bob", 9, 50); })) ==
+              std::vector<std::uint64_t>{7});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("alice", "bob", 0, 1); })) ==
+              std::vector<std::uint64_t>{9});
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("bob", "carol", 0, 50); }).empty());
+        // the admin sees every private message involving the nick
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("", "bob", 0, 50); })) ==
+              std::vector<std::uint64_t>{7, 9});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("", "", 0, 50); })) ==
+              std::vector<std::uint64_t>{1, 2, 3, 4, 8, 10, 11});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("ALICE", "bob", 7, 50); })) ==
+              std::vector<std::uint64_t>{9});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("carol", "alice", 0, 1); })) ==
+              std::vector<std::uint64_t>{5});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("", "carol", 0, 50); })) ==
+              std::vector<std::uint64_t>{5, 6});
+    }
+
+    TEST_CASE("RecentPrivate returns the viewer's newest private messages with anyone, ascending")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, Conversation());
+
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentPrivate("ALICE", 10); })) ==
+              std::vector<std::uint64_t>{5, 6, 7, 9});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentPrivate("alice", 2); })) ==
+              std::vector<std::uint64_t>{7, 9});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentPrivate("carol", 10); })) ==
+              std::vector<std::uint64_t>{5, 6});
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.RecentPrivate("dave", 10); }).empty());
+    }
+
+    TEST_CASE("Since returns what the viewer may see after an id, ascending and limited")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, Conversation());
+
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Since("Bob", 0, 100); })) ==
+              std::vector<std::uint64_t>{1, 2, 3, 4, 7, 8, 9, 10, 11});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Since("carol", 4, 100); })) ==
+              std::vector<std::uint64_t>{5, 6, 8, 10, 11});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Since("dave", 4, 2); })) ==
+              std::vector<std::uint64_t>{8, 10});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Since("", 8, 100); })) ==
+              std::vector<std::uint64_t>{9, 10, 11});
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Since("", 11, 100); }).empty());
+    }
+
+    TEST_CASE("Search never shows a private message to a third person but the admin sees everything")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, Conversation());
+
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "swordfish", 10); }).empty());
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Search("BOB", "secret password", 10); }).empty());
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("alice", "swordfish", 10); })) ==
+              std::vector<std::uint64_t>{6, 5}); // newest first
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("Carol", "SWORDFISH", 10); })) ==
+              std::vector<std::uint64_t>{6, 5});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("", "swordfish", 10); })) ==
+              std::vector<std::uint64_t>{6, 5});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("carol", "noon", 10); })) ==
+              std::vector<std::uint64_t>{10, 8});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "noon", 10); })) ==
+              std::vector<std::uint64_t>{10, 9, 8});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "noon", 1); })) ==
+              std::vector<std::uint64_t>{10});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "lunch noon", 10); })) ==
+              std::vector<std::uint64_t>{9});
+    }
+
+    TEST_CASE("Search reads plain words: punctuation, quotes and FTS operators never throw")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, {Public(1, "alice", "rock and roll (live) near the stage"),
+                                Public(2, "bob", "he said \"hello\" to me"), Public(3, "carol", "helicopter")});
+
+        const std::vector<std::string> hostile = {
+            "AND", "\"(\" *", "(", ")", "\"", "\"\"", "*", "OR", "NOT", "NEAR(rock roll)", "a OR", "-x", "text:rock",
+            "^rock", "'", "{text}", "rock AND", "\"unterminated", "foo\"bar", "+", ":", "\xE2\x80\x94", "a\tb\nc"};
+        for (const std::string& query : hostile)
+        {
+            INFO(query);
+            CHECK_NOTHROW(Query(archive, [query](ArchiveReader& r) { return r.Search("bob", query, 10); }));
+        }
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "AND", 10); })) ==
+              std::vector<std::uint64_t>{1}); // the word "and", not the operator
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "(live)", 10); })) ==
+              std::vector<std::uint64_t>{1});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "\"hello\"", 10); })) ==
+              std::vector<std::uint64_t>{2});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "hel", 10); })) ==
+              std::vector<std::uint64_t>{3, 2}); // the last word is a prefix while typing
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "hel ", 10); }).empty());
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "", 10); }).empty());
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "  \t ", 10); }).empty());
+        CHECK(BuildMatchExpression("say \"hi\" AND") == "\"say\" AND \"\"\"hi\"\"\" AND \"AND\"*");
+    }
+
+    TEST_CASE("FindByClientId finds a resent message by its sender and client id")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, {Public(1, "Alice", "first", 77), Public(2, "bob", "other", 77),
+                                Private(3, "alice", "bob", "dm")});
+
+        const auto found = Query(archive, [](ArchiveReader& r) { return r.FindByClientId("ALICE", 77); });
+        REQUIRE(found.has_value());
+        CHECK(found->id == 1);
+        CHECK(found->text == "first");
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.FindByClientId("bob", 77); })->id == 2);
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.FindByClientId("alice", 3); })->id == 3);
+        CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.FindByClientId("carol", 77); }).has_value());
+        CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.FindByClientId("alice", 78); }).has_value());
+        CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.FindByClientId("alice", 0); }).has_value());
+    }
+
+    TEST_CASE("KnownNick and LastLeaveId look nicks up whatever the letter case")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, {Join(1, "Alice"), Public(2, "Mallory", "I never joined"), Leave(3, "Trent", "")});
+
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.KnownNick("alice"); }));
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.KnownNick("ALICE"); }));
+        CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.KnownNick("mallory"); }));
+        CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.KnownNick("trent"); }));
+        CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.KnownNick(""); }));
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.LastLeaveId("TRENT"); }) == 3);
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.LastLeaveId("alice"); }) == 0);
+    }
+
+    TEST_CASE("chat_log.txt gets one local-time line per stored message")
+    {
+        TempDir temp;
+        const std::int64_t t = NowMs();
+        std::vector<StoredMessage> messages = {Join(1, "bob"), Public(2, "bob", "hi\nthere\r\nall"),
+                                               Private(3, "alice", "bob", "psst"), Announce(4, "maintenance"),
+                                               Leave(5, "bob", "quit"), Leave(6, "carol", "")};
+        for (auto& m : messages)
+            m.timeMs = t;
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            RequireStored(archive, messages);
+            CHECK(archive.LastLogError().empty());
+        }
+        const std::string stamp = "[" + LocalDateTime(t) + "] ";
+        CHECK(ReadLines(temp.Path() / "chat_log.txt") == std::vector<std::string>{
+                                                             stamp + "-> bob joined",
+                                                             stamp + "bob: hi / there / all",
+                                                             stamp + "alice -> bob (private): psst",
+                                                             stamp + "* Announcement: maintenance",
+                                                             stamp + "<- bob left (quit)",
+                                                             stamp + "<- carol left",
+                                                         });
+        {
+            Archive archive(ConfigIn(temp.Path())); // appends after reopening
+            RequireStored(archive, {Public(7, "dave", "again")});
+        }
+        CHECK(ReadLines(temp.Path() / "chat_log.txt").size() == 7);
+    }
+
+    TEST_CASE("a chat_log.txt that cannot be written never fails the message")
+    {
+        TempDir temp;
+        fs::create_directory(temp.Path() / "chat_log.txt"); // a folder: fopen fails, even for root
+        Archive archive(ConfigIn(temp.Path()));
+        const auto outcomes = AppendAll(archive, {Public(1, "alice", "kept anyway")});
+        CHECK(outcomes[0].ok);
+        CHECK(archive.LastLogError().find("chat_log.txt") != std::string::npos);
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 10).size(); }) == 1);
+    }
+
+    TEST_CASE("a data folder that cannot be created throws a clear ArchiveError")
+    {
+        TempDir temp;
+        const fs::path file = temp.Path() / "plain-file";
+        std::ofstream(file) << "not a folder";
+        // root ignores permission bits, so a path under a regular file stands in for an unwritable place
+        const std::string message = ExceptionText([&] { Archive archive(ConfigIn(file / "sub")); });
+        CHECK(message.find("cannot create the data folder " + (file / "sub").string()) == 0);
+        CHECK(message.find("Not a directory") != std::string::npos);
+
+        const std::string same = ExceptionText([&] { Archive archive(ConfigIn(file)); });
+        CHECK(same.find("cannot create the data folder") == 0);
+    }
+
+    TEST_CASE("a file that is not an archive throws a clear ArchiveError")
+    {
+        TempDir temp;
+        std::ofstream(temp.Path() / "archive.db") << std::string(4096, 'x');
+        const std::string message = ExceptionText([&] { Archive archive(ConfigIn(temp.Path())); });
+        CHECK(message.find("cannot open " + (temp.Path() / "archive.db").string() + ": ") == 0);
+        CHECK(message.find("not a database") != std::string::npos);
+    }
+
+    TEST_CASE("an archive written by a newer Obrol is refused, not damaged")
+    {
+        TempDir temp;
+        {
+            Archive archive(ConfigIn(temp.Path()));
+        }
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open((temp.Path() / "archive.db").string().c_str(), &db) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+        const std::string message = ExceptionText([&] { Archive archive(ConfigIn(temp.Path())); });
+        CHECK(message.find("cannot open") == 0);
+        CHECK(message.find("newer Obrol") != std::string::npos);
+    }
+
+    TEST_CASE("a full database fails the message with a clear error and the archive carries on")
+    {
+        TempDir temp;
+        ArchiveConfig config = ConfigIn(temp.Path());
+        config.maxPageCount = 40; // about 160 KiB: the schema fits, a 1 MiB message does not
+        Archive archive(config);
+        const std::string big(1 << 20, 'x');
+
+        auto outcomes = AppendAll(archive, {Public(1, "alice", "small before")});
+        CHECK(outcomes[0].ok);
+        outcomes = AppendAll(archive, {Public(2, "alice", big)});
+        CHECK_FALSE(outcomes[0].ok);
+        CHECK(outcomes[0].error.find("full") != std::string::npos);
+        CHECK(outcomes[0].error.find("archive.db") != std::string::npos);
+
+        // in one batch the big one fails alone; the small ones around it are still stored
+        std::vector<Outcome> mixed;
+        {
+            Gate gate(archive);
+            auto results = std::make_shared<std::vector<Outcome>>(3);
+            std::vector<StoredMessage> batch = {Public(3, "bob", "small"), Public(4, "bob", big),
+                                                Public(5, "bob", "small too")};
+            for (std::size_t i = 0; i < batch.size(); ++i)
+                archive.Append(batch[i], [results, i](bool ok, const std::string& error) {
+                    (*results)[i] = {ok, error};
+                });
+            gate.Release();
+            Flush(archive);
+            mixed = *results;
+        }
+        CHECK(mixed[0].ok);
+        CHECK_FALSE(mixed[1].ok);
+        CHECK(mixed[2].ok);
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 10); })) ==
+              std::vector<std::uint64_t>{1, 3, 5});
+        CHECK(ReadLines(temp.Path() / "chat_log.txt").size() == 3); // only stored messages are logged
+    }
+
+    TEST_CASE("a duplicate id fails alone and leaves the rest of its batch stored")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, {Public(1, "alice", "original")});
+        auto outcomes = std::make_shared<std::vector<Outcome>>(3);
+        {
+            Gate gate(archive);
+            const std::vector<StoredMessage> batch = {Public(2, "bob", "fine"), Public(1, "bob", "dupe"),
+                                                      Public(3, "bob", "fine too")};
+            for (std::size_t i = 0; i < batch.size(); ++i)
+                archive.Append(batch[i], [outcomes, i](bool ok, const std::string& error) {
+                    (*outcomes)[i] = {ok, error};
+                });
+        }
+        Flush(archive);
+        CHECK((*outcomes)[0].ok);
+        CHECK_FALSE((*outcomes)[1].ok);
+        CHECK((*outcomes)[1].error.find("UNIQUE") != std::string::npos);
+        CHECK((*outcomes)[2].ok);
+        const auto all = Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 10); });
+        CHECK(Ids(all) == std::vector<std::uint64_t>{1, 2, 3});
+        CHECK(all[0].text == "original");
+    }
+
+    TEST_CASE("an exception escaping a callback is caught on the archive thread")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        archive.Read([](ArchiveReader&) { throw std::runtime_error("reader bug"); });
+        archive.Append(Public(1, "alice", "x"), [](bool, const std::string&) { throw std::runtime_error("done bug"); });
+        Flush(archive);
+        CHECK(archive.LastCallbackError() == "done bug");
+        RequireStored(archive, {Public(2, "alice", "still working")});
+    }
+
+    TEST_CASE("Append and Read from several threads keep each thread's order")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        std::atomic<std::uint64_t> nextId{1};
+        std::mutex idMutex; // ids must reach the queue in increasing order, as the server assigns them
+        std::vector<std::thread> threads;
+        std::atomic<int> ok{0};
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 250; ++i)
+                {
+                    std::lock_guard lock(idMutex);
+                    archive.Append(Public(nextId++, "user" + std::to_string(t), "hello"),
+                                   [&ok](bool stored, const std::string&) { ok += stored; });
+                }
+            });
+        for (auto& thread : threads)
+            thread.join();
+        Flush(archive);
+        CHECK(ok == 1000);
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 2000); })) == Range(1, 1000));
+    }
+}
