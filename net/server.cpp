@@ -263,7 +263,8 @@ private:
     void SendHistory()
     {
         if (!m_core.archive)
-            return;
+            return (void)m_conn->Send(History{}); // nothing stored: an empty Join history
+
         auto self = shared_from_this();
         const std::size_t limit = m_core.config.historyLimit;
         if (m_lastSeenId > 0)
@@ -282,7 +283,7 @@ private:
             return;
         }
         if (limit == 0)
-            return;
+            return (void)m_conn->Send(History{});
         m_core.Query<History>(
             [nick = m_nick, limit](engine::ArchiveReader& r) {
                 History h;

@@ -157,6 +157,9 @@ struct ClientFixture
     void Join()
     {
         model.Apply(Connected("alice", {"carol", "alice", "bob"}));
+        net::ClientEvent history; // the server follows Welcome with the (here empty) join history
+        history.kind = net::ClientEvent::Kind::History;
+        model.Apply(history);
         Frames(3);
     }
 };

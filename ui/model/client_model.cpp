@@ -4,6 +4,7 @@
 #include "engine/utf8.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace obrol::ui {
 
@@ -267,12 +268,17 @@ void ClientModel::ApplyHistory(const net::History& h)
     }
     if (h.reason == R::Join)
         Everyone().hasMore = h.more;
+    const auto notice = [&] {
+        if (!m_joinNotice.empty())
+            AddSystem("", std::exchange(m_joinNotice, {}), m_joinNoticeTime);
+    };
     for (const net::Chat& chat : h.chats)
     {
         // missed while away: unread; older history: not
         const bool missed = h.reason == R::Resume || chat.id > h.unreadAfter;
         ApplyChat(chat, missed && h.unreadAfter != 0);
     }
+    notice();
 }
 
 void ClientModel::SearchSent(std::uint64_t token, const std::string& query)
@@ -324,10 +330,10 @@ void ClientModel::Apply(const net::ClientEvent& event)
         m_users = event.welcome.users;
         std::sort(m_users.begin(), m_users.end(), LessFolded);
         const std::size_t others = m_users.empty() ? 0 : m_users.size() - 1;
-        AddSystem("",
-                  (again ? "Reconnected to " : "You joined ") + m_serverName + " as " + m_nick + " (" +
-                      std::to_string(others) + (others == 1 ? " other person" : " others") + " online)",
-                  event.welcome.serverTimeMs);
+        // shown below the history that follows the Welcome
+        m_joinNotice = (again ? "Reconnected to " : "You joined ") + m_serverName + " as " + m_nick + " (" +
+                       std::to_string(others) + (others == 1 ? " other person" : " others") + " online)";
+        m_joinNoticeTime = event.welcome.serverTimeMs;
         break;
     }
     case Kind::Chat:

@@ -123,6 +123,8 @@ private:
     std::uint64_t m_lastSeenId = 0;
     std::optional<net::EndReason> m_lastEnd;
     std::optional<net::RefuseCode> m_lastRefuse;
+    std::string m_joinNotice; // "You joined ...", added once the join history is in
+    std::int64_t m_joinNoticeTime = 0;
     std::uint64_t m_searchToken = 0;
     std::string m_searchQuery;
     std::vector<net::Chat> m_searchResults;
