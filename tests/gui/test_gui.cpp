@@ -387,6 +387,7 @@ TEST_CASE("a hosting window draws a live conversation with bubbles and an announ
     options.client = true;
     options.nick = "host";
     options.port = 0; // any free port: the app joins its own server at the port Started reports
+    options.noArchive = true; // a fresh conversation, and nothing written to the data folder
     options.bind = "127.0.0.1";
 
     auto window = OpenWindow();
