@@ -303,12 +303,27 @@ static std::unique_ptr<ArchiveDb> OpenDatabase(const std::filesystem::path& file
             throw ArchiveError(Problem(archive->handle.db, rc));
         sqlite3* db = archive->Db();
         sqlite3_extended_result_codes(db, 1);
-        sqlite3_busy_timeout(db, 5000);
+        sqlite3_busy_timeout(db, 300); // opening: another server holding the folder fails fast
         if (sqlite3_db_readonly(db, "main") == 1)
             throw ArchiveError("attempt to write a readonly database");
         // WAL: readers never block the writer; FULL syncs the WAL at every commit, so a committed
-        // batch survives a crash or power loss.
-        Exec(db, "PRAGMA journal_mode = WAL");
+        // batch survives a crash or power loss. EXCLUSIVE: this process holds the file until it
+        // closes it, so a second server on the same folder is refused instead of mixing ids.
+        try
+        {
+            Exec(db, "PRAGMA journal_mode = WAL");
+            Exec(db, "PRAGMA locking_mode = EXCLUSIVE");
+            Exec(db, "BEGIN IMMEDIATE");
+            Exec(db, "COMMIT");
+        }
+        catch (const ArchiveError&)
+        {
+            if ((sqlite3_errcode(db) & 0xFF) == SQLITE_BUSY)
+                throw ArchiveError("another Obrol server is already using this data folder (stop it, or give this one "
+                                   "another --data folder)");
+            throw;
+        }
+        sqlite3_busy_timeout(db, 5000);
         Exec(db, "PRAGMA synchronous = FULL");
         if (maxPageCount > 0)
             Exec(db, ("PRAGMA max_page_count = " + std::to_string(maxPageCount)).c_str());
