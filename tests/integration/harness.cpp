@@ -5,7 +5,17 @@
 
 #include <algorithm>
 #include <array>
+#include <fstream>
+#include <random>
 #include <sstream>
+#include <thread>
+
+#if !defined(_WIN32)
+#include <csignal>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 namespace obrol::test {
 
@@ -57,22 +67,33 @@ const ui::ClientRow* TestServer::Row(const std::string& nick) const
 void TestClient::Drain()
 {
     events.Drain([&](net::ClientEvent e) {
-        // Every Connect() produces exactly one Connecting event, first: the n-th one starts
-        // the n-th connection, whatever the previous connection left in the queue before it.
-        if (e.kind == net::ClientEvent::Kind::Connecting && ++connectingSeen == connectsRequested)
-            sessionStart = seen.size();
+        // Every Connect() produces exactly one Connecting event first and one Ended event last,
+        // with only reconnect attempts (more Connecting events) in between: the n-th Connecting
+        // after an Ended starts the n-th connection, whatever the previous one left in the queue.
+        if (e.kind == net::ClientEvent::Kind::Connecting && coreEnded)
+        {
+            coreEnded = false;
+            if (++connectingSeen == connectsRequested)
+                sessionStart = seen.size();
+        }
+        if (e.kind == net::ClientEvent::Kind::Ended)
+            coreEnded = true;
         model.Apply(e);
         seen.push_back(std::move(e));
     });
 }
 
-void TestClient::Connect(std::uint16_t port, const std::string& nick, net::ConnectionLimits limits)
+void TestClient::Connect(std::uint16_t port, const std::string& nick, net::ConnectionLimits limits,
+                         Reconnect reconnect)
 {
     net::ClientConfig config;
     config.host = "127.0.0.1";
     config.port = port;
     config.nick = nick;
     config.limits = limits;
+    config.reconnect = reconnect == Reconnect::Yes;
+    config.firstRetry = FirstRetry;
+    config.maxRetry = MaxRetry;
     ++connectsRequested;
     client.Connect(std::move(config));
 }
@@ -152,6 +173,14 @@ Harness::~Harness()
 
 TestServer& Harness::StartServer(net::ServerConfig config)
 {
+    TryStartServer(std::move(config));
+    REQUIRE_MESSAGE(m_server->Count(net::ServerEvent::Kind::Started) == 1, Describe());
+    REQUIRE(m_server->port != 0);
+    return *m_server;
+}
+
+TestServer& Harness::TryStartServer(net::ServerConfig config)
+{
     REQUIRE_MESSAGE(!m_server, "one server per harness");
     config.bind = "127.0.0.1";
     config.port = 0;
@@ -161,9 +190,16 @@ TestServer& Harness::StartServer(net::ServerConfig config)
     WaitUntil([&] { return m_server->Count(net::ServerEvent::Kind::Started) > 0 ||
                            m_server->Count(net::ServerEvent::Kind::StartFailed) > 0; },
               "the server to start");
-    REQUIRE_MESSAGE(m_server->Count(net::ServerEvent::Kind::Started) == 1, Describe());
-    REQUIRE(m_server->port != 0);
     return *m_server;
+}
+
+void Harness::StopServer()
+{
+    REQUIRE(m_server);
+    const std::size_t stopped = m_server->Count(net::ServerEvent::Kind::Stopped);
+    m_server->server.Stop();
+    WaitUntil([&] { return m_server->Count(net::ServerEvent::Kind::Stopped) > stopped; }, "the server to stop");
+    CHECK_FALSE(m_server->server.Running());
 }
 
 void Harness::RestartServer()
@@ -186,11 +222,11 @@ TestClient& Harness::AddClient(const std::string& label)
     return *m_clients.back();
 }
 
-TestClient& Harness::Join(const std::string& nick, net::ConnectionLimits limits)
+TestClient& Harness::Join(const std::string& nick, net::ConnectionLimits limits, Reconnect reconnect)
 {
     REQUIRE_MESSAGE(m_server, "start the server before joining");
     TestClient& c = AddClient(nick);
-    c.Connect(m_server->port, nick, limits);
+    c.Connect(m_server->port, nick, limits, reconnect);
     WaitUntil([&] { return c.Connected() || c.Ended(); }, nick + " to join");
     REQUIRE_MESSAGE(c.Connected(), nick << " could not join: " << c.model.StateText());
     // The server reports the join after sending the Welcome; wait for it too, so the server
@@ -352,6 +388,135 @@ std::vector<net::Message> RawPeer::ReadUntilClosed(Duration timeout)
             messages.push_back(std::move(*message));
     }
     return messages;
+}
+
+// [SECTION] Data folders and server processes
+
+TempDir::TempDir()
+{
+    std::random_device device;
+    const auto base = std::filesystem::temp_directory_path();
+    for (int attempt = 0; attempt < 100; ++attempt)
+    {
+        const auto candidate = base / ("obrol-it-" + std::to_string(device()) + std::to_string(device()));
+        if (std::filesystem::create_directory(candidate)) // false: it existed already
+        {
+            m_path = candidate;
+            return;
+        }
+    }
+    FAIL("cannot create a temporary folder under " << base.string());
+}
+
+TempDir::~TempDir()
+{
+    std::error_code ignored;
+    if (!m_path.empty())
+        std::filesystem::remove_all(m_path, ignored);
+}
+
+std::vector<engine::StoredMessage> ReadArchive(const std::filesystem::path& dataDir)
+{
+    std::vector<engine::StoredMessage> all;
+    {
+        engine::Archive archive(engine::ArchiveConfig{dataDir});
+        archive.Read([&](engine::ArchiveReader& reader) { all = reader.Since("", 0, 1000000); });
+    } // the destructor runs the read before it returns
+    return all;
+}
+
+ServerProcess::ServerProcess(std::filesystem::path binary, std::uint16_t port, std::filesystem::path dataDir,
+                             std::filesystem::path logFile)
+    : m_binary(std::move(binary)), m_port(port), m_dataDir(std::move(dataDir)), m_logFile(std::move(logFile))
+{
+}
+
+ServerProcess::~ServerProcess()
+{
+    if (Running())
+        Kill();
+}
+
+#if !defined(_WIN32)
+
+void ServerProcess::Start()
+{
+    REQUIRE_MESSAGE(!Running(), "the server process is already running");
+    const std::vector<std::string> args{m_binary.string(), "--server", "--headless", "--port", std::to_string(m_port),
+                                        "--data", m_dataDir.string(), "--bind", "127.0.0.1"};
+    std::vector<char*> argv;
+    for (const auto& arg : args)
+        argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    const std::string log = m_logFile.string();
+    // Between fork and exec only async-signal-safe calls: this process has other threads.
+    const pid_t pid = fork();
+    REQUIRE_MESSAGE(pid >= 0, "fork failed");
+    if (pid == 0)
+    {
+        const int in = open("/dev/null", O_RDONLY);
+        const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+            _exit(126);
+        // no inherited sockets: a client's socket held open by the server would never close
+        close_range(3, ~0u, 0);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    m_pid = pid;
+}
+
+void ServerProcess::Kill()
+{
+    REQUIRE(Running());
+    kill(m_pid, SIGKILL);
+    int status = 0;
+    waitpid(m_pid, &status, 0);
+    m_pid = 0;
+}
+
+int ServerProcess::Terminate(Duration timeout)
+{
+    REQUIRE(Running());
+    kill(m_pid, SIGTERM);
+    const auto deadline = Clock::now() + timeout;
+    int status = 0;
+    for (;;)
+    {
+        const pid_t done = waitpid(m_pid, &status, WNOHANG);
+        if (done == m_pid)
+            break;
+        if (done < 0 || Clock::now() >= deadline)
+        {
+            Kill();
+            return -1;
+        }
+        // no event to wait on for a child's exit; poll its status briefly
+        std::this_thread::sleep_for(10ms);
+    }
+    m_pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#else
+
+void ServerProcess::Start() { FAIL("ServerProcess needs POSIX"); }
+void ServerProcess::Kill() {}
+int ServerProcess::Terminate(Duration) { return -1; }
+
+#endif
+
+bool ServerProcess::Listening() const
+{
+    return Contains(Log(), "Join from this machine");
+}
+
+std::string ServerProcess::Log() const
+{
+    std::ifstream in(m_logFile, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 // [SECTION] Small helpers

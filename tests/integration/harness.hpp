@@ -3,6 +3,7 @@
 // Everything here runs on the test thread; the endpoints' network threads only push events.
 #pragma once
 
+#include "engine/archive.hpp"
 #include "engine/event_queue.hpp"
 #include "net/client.hpp"
 #include "net/protocol.hpp"
@@ -15,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +30,11 @@ using Duration = std::chrono::milliseconds;
 
 // Generous: a loaded 2-core CI box (or a sanitizer build) must never hit it in a passing run.
 constexpr Duration DefaultTimeout = 10s;
+
+// Clients that reconnect by themselves retry quickly in tests.
+enum class Reconnect { No, Yes };
+constexpr Duration FirstRetry = 50ms;
+constexpr Duration MaxRetry = 500ms;
 
 // [SECTION] Endpoints: each owns its queue, the endpoint writing into it, and the model fed from it.
 
@@ -54,7 +61,10 @@ struct TestClient
     TestClient(engine::Waker& waker, std::string label) : label(std::move(label)), events(&waker) {}
 
     void Drain();
-    void Connect(std::uint16_t port, const std::string& nick, net::ConnectionLimits limits = {});
+    // With Reconnect::Yes the client connects again by itself (FirstRetry .. MaxRetry backoff);
+    // its reconnects belong to the same connection as far as Ended()/Chats()/EventsOf() go.
+    void Connect(std::uint16_t port, const std::string& nick, net::ConnectionLimits limits = {},
+                 Reconnect reconnect = Reconnect::No);
     // Sends through the client and shows the line in the model, as the UI does.
     std::uint64_t Say(const std::string& to, const std::string& text);
 
@@ -76,7 +86,8 @@ struct TestClient
     std::vector<net::ClientEvent> seen; // every event, in arrival order, across reconnects
     std::size_t sessionStart = 0;       // index into `seen` where the current connection began
     std::size_t connectsRequested = 0;
-    std::size_t connectingSeen = 0;
+    std::size_t connectingSeen = 0; // first Connecting event of each Connect() (not the reconnects)
+    bool coreEnded = true;          // the last connection's Ended event arrived (or none began)
     bool InSession() const; // the current connection's Connecting event has been drained
 };
 
@@ -92,14 +103,20 @@ public:
 
     // Starts a server on 127.0.0.1:0 (unless the config names a port) and waits for Started.
     TestServer& StartServer(net::ServerConfig config = {});
+    // The same, but only waits for Started or StartFailed (check which with Count()).
+    TestServer& TryStartServer(net::ServerConfig config);
     TestServer& Server() { return *m_server; }
+    bool HasServer() const { return m_server != nullptr; }
+    // Stops the server and waits for its Stopped event (Running() is false by then).
+    void StopServer();
     // Restarts the (stopped) server with its last config, on the port it had.
     void RestartServer();
 
     TestClient& AddClient(const std::string& label);
     // A client connected as `nick`: its Connected event, the server's ClientJoined and every
     // other connected client's Join notice have all arrived.
-    TestClient& Join(const std::string& nick, net::ConnectionLimits limits = {});
+    TestClient& Join(const std::string& nick, net::ConnectionLimits limits = {}, Reconnect reconnect = Reconnect::No);
+    TestClient& Join(const std::string& nick, Reconnect reconnect) { return Join(nick, {}, reconnect); }
 
     // Drains every queue into its model once.
     void Pump();
@@ -147,6 +164,52 @@ private:
     net::FrameReader m_reader;
     bool m_closed = false;
     std::string m_closeError;
+};
+
+// [SECTION] Data folders and server processes
+
+// A fresh, empty folder under the system temp folder; removed (with everything in it) on destruction.
+class TempDir
+{
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& Path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+};
+
+// Everything in the archive of a data folder (no server may use it now), ascending ids.
+std::vector<engine::StoredMessage> ReadArchive(const std::filesystem::path& dataDir);
+
+// The real obrol program as a headless server in a child process (POSIX only): stdin from
+// /dev/null, stdout and stderr into a log file. Killed (SIGKILL) on destruction if still running.
+class ServerProcess
+{
+public:
+    ServerProcess(std::filesystem::path binary, std::uint16_t port, std::filesystem::path dataDir,
+                  std::filesystem::path logFile);
+    ~ServerProcess();
+    ServerProcess(const ServerProcess&) = delete;
+    ServerProcess& operator=(const ServerProcess&) = delete;
+
+    void Start();                 // spawns it (the log file starts empty)
+    bool Listening() const;       // the log says it started
+    bool Running() const { return m_pid > 0; }
+    void Kill();                  // SIGKILL, reaped at once: a crash
+    // SIGTERM (a clean stop), reaped; returns the exit status, or -1 if it had to be killed.
+    int Terminate(Duration timeout = DefaultTimeout);
+    std::string Log() const;      // what it printed so far
+
+private:
+    std::filesystem::path m_binary;
+    std::uint16_t m_port;
+    std::filesystem::path m_dataDir;
+    std::filesystem::path m_logFile;
+    int m_pid = 0;
 };
 
 // [SECTION] Small helpers

@@ -18,6 +18,7 @@ using ui::ClientModel;
 using ui::ClientPanel;
 using ui::ConnectionState;
 using ui::LineKind;
+using ui::Conversation;
 
 namespace {
 
@@ -468,5 +469,171 @@ TEST_SUITE("ui")
             CHECK(f.commands.connects.empty());
             CHECK(f.model.Everyone().lines.back().kind == LineKind::Error);
         }
+    }
+}
+
+// [SECTION] History, resume, search
+
+namespace {
+
+net::ClientEvent HistoryEvent(net::HistoryReason reason, const std::string& conversation, bool more,
+                              std::uint64_t unreadAfter, std::vector<net::ClientEvent> chats)
+{
+    net::ClientEvent e;
+    e.kind = net::ClientEvent::Kind::History;
+    e.history.reason = reason;
+    e.history.conversation = conversation;
+    e.history.more = more;
+    e.history.unreadAfter = unreadAfter;
+    for (auto& c : chats)
+        e.history.chats.push_back(c.chat);
+    return e;
+}
+
+std::vector<std::uint64_t> Ids(const Conversation& c)
+{
+    std::vector<std::uint64_t> ids;
+    for (const auto& line : c.lines)
+        if (line.id != 0)
+            ids.push_back(line.id);
+    return ids;
+}
+
+} // namespace
+
+TEST_SUITE("ui")
+{
+    TEST_CASE("the join history lands above the join notice and only messages after the last leave are unread")
+    {
+        ClientFixture f;
+        f.model.Apply(Connected("alice", {"alice", "bob"}));
+        f.model.Apply(HistoryEvent(net::HistoryReason::Join, "", true, 11,
+                                   {Public("bob", "old news", 10), Public("carol", "while you were away", 12),
+                                    Private("bob", "alice", "psst", 13)}));
+        f.Frames(2);
+        const Conversation& everyone = f.model.Everyone();
+        CHECK(Ids(everyone) == std::vector<std::uint64_t>{10, 12});
+        CHECK(everyone.hasMore);
+        CHECK(everyone.lines.back().kind == LineKind::System); // "You joined ..." comes after the history
+        CHECK(everyone.lines.back().text.find("You joined") == 0);
+        REQUIRE(f.model.Find("bob"));
+        CHECK(f.model.Find("bob")->unread == 1); // psst (13) arrived after alice left (11)
+        CHECK(f.model.TotalUnread() == 1);        // Everyone is on screen: 12 was seen at once
+    }
+
+    TEST_CASE("a resent message that the resumed history already brought is shown once")
+    {
+        ClientFixture f;
+        f.Join();
+        REQUIRE(f.panel.Send("are you there?"));
+        f.model.Apply(HistoryEvent(net::HistoryReason::Resume, "", false, 5, {Public("alice", "are you there?", 7)}));
+        f.model.Apply(AckEvent(1, 7)); // the resend is acknowledged with the stored id
+        f.Frames(2);
+        int copies = 0;
+        for (const auto& line : f.model.Everyone().lines)
+            copies += line.text == "are you there?";
+        CHECK(copies == 1);
+        CHECK(f.model.PendingCount() == 0);
+    }
+
+    TEST_CASE("an acknowledged message moves to where the server ordered it")
+    {
+        ClientFixture f;
+        f.Join();
+        REQUIRE(f.panel.Send("mine"));
+        f.model.Apply(Public("bob", "bob's", 10)); // stored before mine
+        f.model.Apply(AckEvent(1, 11));
+        CHECK(Ids(f.model.Everyone()) == std::vector<std::uint64_t>{10, 11});
+        REQUIRE(f.panel.Send("second"));
+        f.model.Apply(Public("bob", "late", 13));
+        f.model.Apply(AckEvent(2, 12)); // stored before bob's "late"
+        CHECK(Ids(f.model.Everyone()) == std::vector<std::uint64_t>{10, 11, 12, 13});
+        CHECK(f.model.Everyone().lines.back().text == "late");
+    }
+
+    TEST_CASE("scrolling to the top asks for older messages once and they appear above")
+    {
+        ClientFixture f;
+        f.model.Apply(Connected("alice", {"alice", "bob"}));
+        std::vector<net::ClientEvent> recent;
+        for (std::uint64_t id = 101; id <= 200; ++id)
+            recent.push_back(Public("bob", "message " + std::to_string(id), id));
+        f.model.Apply(HistoryEvent(net::HistoryReason::Join, "", true, 0, recent));
+        f.Frames(3);
+        CHECK(f.commands.history.empty()); // at the bottom: nothing asked yet
+        f.panel.View("").ScrollToRow(0);
+        f.Frames(3);
+        REQUIRE(f.commands.history.size() == 1);
+        CHECK(f.commands.history[0].conversation.empty());
+        CHECK(f.commands.history[0].beforeId == 101);
+        CHECK(f.model.Everyone().loadingOlder);
+        f.Frames(3);
+        CHECK(f.commands.history.size() == 1); // not asked again while loading
+
+        std::vector<net::ClientEvent> older;
+        for (std::uint64_t id = 51; id <= 100; ++id)
+            older.push_back(Public("bob", "message " + std::to_string(id), id));
+        f.model.Apply(HistoryEvent(net::HistoryReason::Page, "", false, 0, older));
+        f.Frames(2);
+        const auto ids = Ids(f.model.Everyone());
+        REQUIRE(ids.size() == 150);
+        CHECK(ids.front() == 51);
+        CHECK(std::is_sorted(ids.begin(), ids.end()));
+        CHECK_FALSE(f.model.Everyone().hasMore);
+        CHECK_FALSE(f.model.Everyone().loadingOlder);
+        CHECK(f.panel.View("").LastStats().firstRow > 0); // the view stayed on what was read, not jumped to 51
+    }
+
+    TEST_CASE("while reconnecting, sent messages stay pending and the reconnect is announced")
+    {
+        ClientFixture f;
+        f.Join();
+        REQUIRE(f.panel.Send("hello?"));
+        net::ClientEvent lost;
+        lost.kind = net::ClientEvent::Kind::Reconnecting;
+        lost.text = "connection lost: reset";
+        lost.attempt = 1;
+        lost.retryMs = 1000;
+        f.model.Apply(lost);
+        f.Frames(2);
+        CHECK(f.model.State() == ConnectionState::Reconnecting);
+        CHECK(f.model.StateText().find("reconnecting in 1 s") != std::string::npos);
+        CHECK(f.model.PendingCount() == 1);
+        REQUIRE(f.panel.Send("queued meanwhile")); // the input stays usable
+        CHECK(f.commands.said.size() == 2);
+        f.model.Apply(Connected("alice", {"alice"}));
+        f.model.Apply(HistoryEvent(net::HistoryReason::Resume, "", false, 3, {}));
+        CHECK(f.model.State() == ConnectionState::Connected);
+        const auto& lines = f.model.Everyone().lines;
+        CHECK(std::any_of(lines.begin(), lines.end(), [](const auto& l) { return l.text.find("Reconnected") == 0; }));
+        CHECK(lines.back().pending); // what was sent meanwhile stays last until acknowledged
+    }
+
+    TEST_CASE("a search result not loaded yet is fetched around its id and then shown highlighted")
+    {
+        ClientFixture f;
+        f.Join();
+        f.panel.RunSearch("pineapple");
+        REQUIRE(f.commands.searches == std::vector<std::string>{"pineapple"});
+        CHECK(f.model.SearchPending());
+        net::ClientEvent results;
+        results.kind = net::ClientEvent::Kind::SearchResults;
+        results.search.token = 1;
+        results.search.chats.push_back(Private("bob", "alice", "pineapple pizza?", 42).chat);
+        f.model.Apply(results);
+        REQUIRE(f.model.SearchResults().size() == 1);
+        f.panel.JumpTo(f.model.SearchResults()[0]);
+        REQUIRE(f.commands.history.size() == 1);
+        CHECK(f.commands.history[0].conversation == "bob");
+        CHECK(f.commands.history[0].beforeId == 42);
+        CHECK(f.commands.history[0].around);
+        f.model.Apply(HistoryEvent(net::HistoryReason::Around, "bob", false, 0,
+                                   {Private("alice", "bob", "hungry?", 41), Private("bob", "alice", "pineapple pizza?", 42)}));
+        f.Frames(3);
+        CHECK(f.panel.ActiveTab() == "bob");
+        const Conversation* bob = f.model.Find("bob");
+        REQUIRE(bob);
+        CHECK_FALSE(bob->jumpTo);
+        CHECK(bob->highlight == std::optional<std::uint64_t>(42));
     }
 }

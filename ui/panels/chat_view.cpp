@@ -378,6 +378,8 @@ void ChatView::Draw(Conversation& c, const ImVec2& size)
     const float width = std::max(1.0f, ImGui::GetWindowWidth() - scrollbar);
     const std::size_t before = m_offsets.size() - 1;
     const bool sameConversation = m_conversation == &c;
+    if (m_settling > 0)
+        --m_settling;
     const bool moved = sameConversation && c.layoutFrom != NoLine; // history inserted above or between rows
     if (moved)
         m_hasSelection = m_selecting = false; // row numbers shifted
@@ -404,16 +406,19 @@ void ChatView::Draw(Conversation& c, const ImVec2& size)
         const std::size_t row = static_cast<std::size_t>(it - c.lines.begin());
         if (row < c.lines.size())
             ImGui::SetScrollY(m_offsets[row] + m_anchorOffset);
+        m_settling = 2;
     }
     if (m_scrollToRow && *m_scrollToRow < c.lines.size())
     {
         ImGui::SetScrollY(std::max(0.0f, m_offsets[*m_scrollToRow]));
+        m_settling = 2;
         m_scrollToRow.reset();
         m_scrollToBottom = false;
     }
     else if (m_scrollToBottom || (m_atBottom && c.lines.size() > before && sameConversation))
     {
         ImGui::SetScrollY(std::max(0.0f, total - viewHeight));
+        m_settling = 2;
         m_scrollToBottom = false;
     }
 
@@ -426,8 +431,8 @@ void ChatView::Draw(Conversation& c, const ImVec2& size)
     if (c.loadingOlder)
         ImGui::GetWindowDrawList()->AddText(ImVec2(origin.x + Pad(), origin.y + scrollY + Pad() * 0.5f), theme::SystemText,
                                             "loading older messages\xE2\x80\xA6");
-    else if (scrollY <= 1.0f && c.hasMore && !c.lines.empty() && sameConversation)
-        m_olderRequest = true;
+    else if (scrollY <= 1.0f && c.hasMore && !c.lines.empty() && sameConversation && m_settling == 0)
+        m_olderRequest = true; // at the top (or everything fits): load the page before
     if (!c.lines.empty())
     {
         ImDrawList* draw = ImGui::GetWindowDrawList();

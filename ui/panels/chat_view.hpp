@@ -86,6 +86,7 @@ private:
     std::optional<std::size_t> m_menuRow;
     std::optional<std::string> m_privateRequest;
     bool m_olderRequest = false;
+    int m_settling = 2;              // frames until a requested scroll has surely been applied
     std::uint64_t m_anchorSeq = 0;   // the row at the top of the view, kept in place when older rows arrive
     float m_anchorOffset = 0.0f;
     Stats m_stats;
