@@ -15,6 +15,8 @@
 #include <imgui.h>
 #include <stb/stb_image.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -545,6 +547,53 @@ TEST_CASE("the screenshot flow saves a PNG of the connect form after the request
     // the themed frame and the (empty) chat area are drawn, not just the clear colour
     CHECK(image.Count(FrameColour, image.Whole()) > 0);
     CHECK(image.Count(ChatArea, image.Whole()) > 0);
+}
+
+TEST_CASE("searching the archive from the chat and server panels shows the matches")
+{
+    const auto dataDir = std::filesystem::temp_directory_path() /
+                         ("obrol-gui-search-" + std::to_string(static_cast<long long>(::getpid())));
+    std::filesystem::remove_all(dataDir);
+    ui::Options options;
+    options.server = true;
+    options.client = true;
+    options.nick = "host";
+    options.port = 0;
+    options.bind = "127.0.0.1";
+    options.dataDir = dataDir.string();
+
+    auto window = OpenWindow();
+    {
+        ui::GuiApp app(options, window->GetWaker());
+        Peer bob;
+        Pump pump(*window, app);
+        pump.Add(bob);
+        ui::ClientModel& host = *app.Client();
+        pump.WaitUntil([&] { return host.State() == ui::ConnectionState::Connected; }, "the host panel is connected");
+        bob.Connect(app.Server()->Port(), "bob");
+        pump.WaitUntil([&] { return bob.Connected(); }, "bob is connected");
+        REQUIRE(bob.client.Say("", "Pineapple pizza on Friday?") != 0);
+        REQUIRE(bob.client.Say("host", "psst: the pineapple is for you") != 0);
+        REQUIRE(bob.client.Say("", "or sushi") != 0);
+        pump.WaitUntil([&] { return HasLine(host.Find(""), "bob", "or sushi", ui::LineKind::Public); }, "bob's lines arrive");
+
+        app.ClientView()->SearchInput() = "pineapple";
+        app.ClientView()->RunSearch("pineapple");
+        app.ServerView()->SearchInput() = "pineapple";
+        REQUIRE(app.ServerView()->RunSearch("pineapple"));
+        pump.WaitUntil([&] { return !host.SearchPending() && !app.Server()->SearchPending(); }, "both searches answer");
+        CHECK(host.SearchResults().size() == 2);         // the public one and the private one to host
+        CHECK(app.Server()->SearchResults().size() == 2); // the server sees everything
+        CHECK(bob.model.SearchResults().empty());
+        pump.Frames(3);
+        const std::string path = OutputPath("obrol-gui-search.png");
+        pump.Screenshot(path);
+        MESSAGE("search screenshot: " << path);
+        const Image image(path);
+        REQUIRE_MESSAGE(image.Loaded(), image.Error());
+    }
+    window.reset();
+    std::filesystem::remove_all(dataDir);
 }
 
 } // TEST_SUITE("gui")

@@ -197,6 +197,7 @@ void Harness::StopServer()
 {
     REQUIRE(m_server);
     const std::size_t stopped = m_server->Count(net::ServerEvent::Kind::Stopped);
+    m_server->model.StopRequested();
     m_server->server.Stop();
     WaitUntil([&] { return m_server->Count(net::ServerEvent::Kind::Stopped) > stopped; }, "the server to stop");
     CHECK_FALSE(m_server->server.Running());

@@ -244,6 +244,8 @@ void ClientModel::ApplyChat(const net::Chat& chat, bool countUnread)
         break;
     }
     line.own = (chat.kind == net::ChatKind::Public || chat.kind == net::ChatKind::Private) && SameNick(chat.from, m_nick);
+    if (chat.kind == net::ChatKind::Join && SameNick(chat.from, m_nick))
+        return; // our own arrival: the "You joined" notice says it
     Conversation& c = chat.kind == net::ChatKind::Private ? Open(KeyOf(chat)) : Everyone();
     if (c.IndexOf(chat.id))
         return; // already here (history and live overlap, or a resumed session)

@@ -169,9 +169,11 @@ void ClientPanel::DrawSearch()
     for (std::size_t i = 0; i < results.size(); ++i)
     {
         const net::Chat& r = results[i];
-        std::string where = r.kind == net::ChatKind::Private ? " (private with " + m_model.KeyOf(r) + ")" : "";
-        std::string label = "[" + engine::FormatLocal(r.timeMs, "%Y-%m-%d %H:%M") + "] " +
-                            (r.from.empty() ? std::string("Announcement") : r.from) + where + ": " + r.text;
+        std::string who = r.from.empty() ? std::string("Announcement") : r.from;
+        if (r.kind == net::ChatKind::Private)
+            who = engine::FoldCase(r.from) == engine::FoldCase(m_model.Nick()) ? "you -> " + r.to + " (private)"
+                                                                                : r.from + " -> you (private)";
+        std::string label = "[" + engine::FormatLocal(r.timeMs, "%Y-%m-%d %H:%M") + "] " + who + ": " + r.text;
         std::replace(label.begin(), label.end(), '\n', ' ');
         ImGui::PushID(static_cast<int>(i));
         if (ImGui::Selectable(label.c_str()))
