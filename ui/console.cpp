@@ -393,8 +393,17 @@ int RunHeadlessClient(const Options& o)
     {
         std::optional<net::EndReason> ended;
         events.Drain([&](net::ClientEvent e) {
+            // print each message once: live and history deliveries may overlap
+            bool show = e.kind != net::ClientEvent::Kind::Chat || model.IsNew(e.chat);
+            net::ClientEvent shown;
+            if (e.kind == net::ClientEvent::Kind::History)
+            {
+                shown = e;
+                std::erase_if(shown.history.chats, [&](const net::Chat& c) { return !model.IsNew(c); });
+            }
             model.Apply(e);
-            printer.Event(e, model);
+            if (show)
+                printer.Event(e.kind == net::ClientEvent::Kind::History ? shown : e, model);
             if (e.kind == net::ClientEvent::Kind::Ack)
                 for (const auto& c : model.Conversations())
                     for (auto it = c->lines.rbegin(); it != c->lines.rend(); ++it)

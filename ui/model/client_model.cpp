@@ -84,6 +84,14 @@ std::string ClientModel::KeyOf(const net::Chat& chat) const
     return SameNick(chat.from, m_nick) ? chat.to : chat.from;
 }
 
+bool ClientModel::IsNew(const net::Chat& chat)
+{
+    if (chat.kind == net::ChatKind::Join && SameNick(chat.from, m_nick))
+        return false;
+    const Conversation* c = Find(KeyOf(chat));
+    return !c || !c->IndexOf(chat.id);
+}
+
 // Inserts in seq order (appending is the common case) and keeps the separator in place.
 Line& ClientModel::Insert(Conversation& c, Line line, bool countUnread)
 {

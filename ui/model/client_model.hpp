@@ -79,6 +79,8 @@ public:
     void Close(const std::string& key);
     // The conversation a message belongs in, from this user's point of view.
     std::string KeyOf(const net::Chat& chat) const;
+    // Whether applying this message would show something new (not a duplicate, not our own join).
+    bool IsNew(const net::Chat& chat);
 
     std::size_t TotalUnread() const;
     std::size_t UnreadSinceUnfocused() const { return m_unreadUnfocused; }
