@@ -179,9 +179,14 @@ public:
         }
         else if (auto* history = std::get_if<History>(&message))
         {
+            std::uint64_t newest = 0;
+            for (const Chat& c : history->chats)
+                newest = std::max(newest, c.id);
             if (history->reason == HistoryReason::Join || history->reason == HistoryReason::Resume)
-                for (const Chat& c : history->chats)
-                    lastSeenId = std::max(lastSeenId, c.id);
+                lastSeenId = std::max(lastSeenId, newest);
+            // what we missed did not fit one frame: ask for the rest, from where this part ends
+            if (history->reason == HistoryReason::Resume && history->more && newest > 0)
+                connection->Send(Resume{token, newest});
             ClientEvent e;
             e.kind = ClientEvent::Kind::History;
             e.history = std::move(*history);

@@ -7,18 +7,29 @@
 
 namespace obrol::net {
 
-Hub::Hub(Observer observer, Commit commit, KnownNick knownNick)
-    : m_observer(std::move(observer)), m_commit(std::move(commit)), m_knownNick(std::move(knownNick))
+Hub::Hub(Observer observer, Commit commit, KnownNick knownNick, StorageFailed storageFailed)
+    : m_observer(std::move(observer)), m_commit(std::move(commit)), m_knownNick(std::move(knownNick)),
+      m_storageFailed(std::move(storageFailed))
 {
     m_everyone.name = "Everyone";
 }
 
-void Hub::Store(const Chat& record, Done done)
+void Hub::Store(const Chat& record, std::uint64_t clientMsgId, Done done)
 {
     if (m_commit)
-        m_commit(record, std::move(done));
+        m_commit(record, clientMsgId, std::move(done));
     else
         done(true, {});
+}
+
+void Hub::StoreThenBroadcast(const Chat& record, Participant* except)
+{
+    Store(record, 0, [this, record, except](bool ok, const std::string& error) {
+        if (ok)
+            Broadcast(record, except);
+        else if (m_storageFailed)
+            m_storageFailed(record, error);
+    });
 }
 
 Hub::JoinResult Hub::Join(Participant* participant, const std::string& nick)
@@ -40,11 +51,7 @@ Hub::JoinResult Hub::Join(Participant* participant, const std::string& nick)
     m_byKey.emplace(key, participant);
     m_nicks.emplace(participant, nick);
     m_everyone.members.push_back(participant);
-    const Chat joined = Record(ChatKind::Join, nick, {}, {});
-    Store(joined, [this, joined, participant](bool ok, const std::string&) {
-        if (ok)
-            Broadcast(joined, participant);
-    });
+    StoreThenBroadcast(Record(ChatKind::Join, nick, {}, {}), participant);
     result.ok = true;
     result.nick = nick;
     return result;
@@ -59,14 +66,11 @@ void Hub::Leave(Participant* participant, const std::string& reason)
     m_byKey.erase(engine::FoldCase(nick));
     m_nicks.erase(it);
     std::erase(m_everyone.members, participant);
-    const Chat left = Record(ChatKind::Leave, nick, {}, reason);
-    Store(left, [this, left](bool ok, const std::string&) {
-        if (ok)
-            Broadcast(left, nullptr);
-    });
+    StoreThenBroadcast(Record(ChatKind::Leave, nick, {}, reason), nullptr);
 }
 
-void Hub::Post(Participant* from, const std::string& to, const std::string& rawText, PostDone done)
+void Hub::Post(Participant* from, const std::string& to, const std::string& rawText, std::uint64_t clientMsgId,
+               PostDone done)
 {
     PostResult result;
     const std::string* sender = NickOf(from);
@@ -93,7 +97,7 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
     if (to.empty())
     {
         const Chat record = Record(ChatKind::Public, *sender, {}, std::move(text));
-        Store(record, [this, record, from, done](bool ok, const std::string& error) {
+        Store(record, clientMsgId, [this, record, from, done](bool ok, const std::string& error) {
             PostResult r;
             r.chat = record;
             if (!ok)
@@ -102,7 +106,6 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
                 r.error = "the server could not store your message (" + error + "); it was not sent";
                 return done(r);
             }
-            // the sender may have left meanwhile: deliver to everyone in the room now
             // the sender may have left meanwhile: then it is only a key, never dereferenced
             Participant* sender = m_nicks.count(from) ? from : nullptr;
             Broadcast(record, sender);
@@ -120,7 +123,8 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
         return done(result);
     }
     if (Participant* recipient = Find(to))
-        return PostPrivate(from, Record(ChatKind::Private, *sender, *NickOf(recipient), std::move(text)), std::move(done));
+        return PostPrivate(from, Record(ChatKind::Private, *sender, *NickOf(recipient), std::move(text)), clientMsgId,
+                           std::move(done));
     if (!m_knownNick)
     {
         result.code = ErrorCode::UnknownUser;
@@ -129,7 +133,8 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
     }
     // Offline: keep it for them if they have been here before. The id is taken only once we
     // know, so ids stay in commit order.
-    m_knownNick(to, [this, from, to, sender = *sender, text = std::move(text), done = std::move(done)](bool known) mutable {
+    m_knownNick(to, [this, from, to, clientMsgId, sender = *sender, text = std::move(text),
+                     done = std::move(done)](bool known) mutable {
         if (!known)
         {
             PostResult r;
@@ -139,13 +144,13 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
         }
         Participant* recipient = Find(to); // may have joined meanwhile
         PostPrivate(from, Record(ChatKind::Private, sender, recipient ? *NickOf(recipient) : to, std::move(text)),
-                    std::move(done));
+                    clientMsgId, std::move(done));
     });
 }
 
-void Hub::PostPrivate(Participant* from, Chat record, PostDone done)
+void Hub::PostPrivate(Participant* from, Chat record, std::uint64_t clientMsgId, PostDone done)
 {
-    Store(record, [this, record, from, done = std::move(done)](bool ok, const std::string& error) {
+    Store(record, clientMsgId, [this, record, from, done = std::move(done)](bool ok, const std::string& error) {
         PostResult r;
         r.chat = record;
         if (!ok)
@@ -170,9 +175,13 @@ void Hub::PostPrivate(Participant* from, Chat record, PostDone done)
 void Hub::Announce(const std::string& rawText)
 {
     const Chat chat = Record(ChatKind::Announce, {}, {}, engine::CleanMessageText(rawText));
-    Store(chat, [this, chat](bool ok, const std::string&) {
+    Store(chat, 0, [this, chat](bool ok, const std::string& error) {
         if (!ok)
+        {
+            if (m_storageFailed)
+                m_storageFailed(chat, error);
             return;
+        }
         Broadcast(chat, nullptr);
         if (m_observer)
             m_observer(chat, nullptr);

@@ -37,14 +37,18 @@ class Hub
 {
 public:
     using Done = std::function<void(bool ok, const std::string& error)>;
-    // Stores a record; calls `done` on the io thread, in the order records were committed.
-    using Commit = std::function<void(const Chat& record, Done done)>;
+    // Stores a record (with its sender's message id, 0 for system records); calls `done` on
+    // the io thread, in the order records were committed.
+    using Commit = std::function<void(const Chat& record, std::uint64_t clientMsgId, Done done)>;
     // Asks whether a nickname ever joined (offline private delivery); answers on the io thread.
     using KnownNick = std::function<void(const std::string& nick, std::function<void(bool known)> answer)>;
     // Sees every record once it is stored and delivered (the server's log).
     using Observer = std::function<void(const Chat&, Participant* sender)>;
 
-    Hub(Observer observer, Commit commit = nullptr, KnownNick knownNick = nullptr);
+    // Told when a join, leave or announcement could not be stored (and so was not delivered).
+    using StorageFailed = std::function<void(const Chat& record, const std::string& error)>;
+
+    Hub(Observer observer, Commit commit = nullptr, KnownNick knownNick = nullptr, StorageFailed storageFailed = nullptr);
 
     void SetNextId(std::uint64_t id) { m_nextId = id; }
 
@@ -69,7 +73,7 @@ public:
     // A public message (to empty) or a private one (to a nickname) from a joined participant.
     // `done` runs once the message is stored and delivered, or refused. A private message to
     // a known but offline nickname is stored and delivered when they next join.
-    void Post(Participant* from, const std::string& to, const std::string& text, PostDone done);
+    void Post(Participant* from, const std::string& to, const std::string& text, std::uint64_t clientMsgId, PostDone done);
     void Announce(const std::string& text);
 
     std::vector<std::string> Users() const; // sorted case-insensitively
@@ -79,9 +83,10 @@ public:
 
 private:
     Chat Record(ChatKind kind, std::string from, std::string to, std::string text);
-    void Store(const Chat& record, Done done);
+    void Store(const Chat& record, std::uint64_t clientMsgId, Done done);
+    void StoreThenBroadcast(const Chat& record, Participant* except);
     void Broadcast(const Chat& chat, Participant* except);
-    void PostPrivate(Participant* from, Chat record, PostDone done);
+    void PostPrivate(Participant* from, Chat record, std::uint64_t clientMsgId, PostDone done);
 
     std::unordered_map<std::string, Participant*> m_byKey; // case-folded nick -> participant
     std::unordered_map<Participant*, std::string> m_nicks;
@@ -90,6 +95,7 @@ private:
     Observer m_observer;
     Commit m_commit;
     KnownNick m_knownNick;
+    StorageFailed m_storageFailed;
 };
 
 } // namespace obrol::net

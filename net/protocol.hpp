@@ -134,7 +134,7 @@ struct History
 {
     HistoryReason reason = HistoryReason::Join;
     std::string conversation;     // Page/Around: "" Everyone or the private partner; Join/Resume: ""
-    bool more = false;            // older messages exist before the first one here
+    bool more = false;            // Join/Page/Around: older ones exist; Resume: newer ones follow (ask with Resume)
     std::uint64_t unreadAfter = 0; // Join/Resume: messages with a larger id arrived while this user was away
     std::vector<Chat> chats;
 };

@@ -15,19 +15,74 @@ namespace obrol::net {
 class Session;
 Chat ToChat(const engine::StoredMessage& m);
 
+// History and search answers must fit one frame (MaxFramePayload): measured as encoded.
+constexpr std::size_t AnswerBudget = MaxFramePayload - 4096;
+
+std::size_t EncodedSize(const engine::StoredMessage& m)
+{
+    return 8 + 8 + 1 + 3 * 4 + m.from.size() + m.to.size() + m.text.size();
+}
+
+// Keeps the newest (the tail of an ascending list) that fit; true when any were dropped.
+bool KeepNewestThatFit(std::vector<engine::StoredMessage>& ascending)
+{
+    std::size_t total = 0;
+    std::size_t keep = 0;
+    for (auto it = ascending.rbegin(); it != ascending.rend() && total + EncodedSize(*it) <= AnswerBudget; ++it)
+    {
+        total += EncodedSize(*it);
+        ++keep;
+    }
+    if (keep == ascending.size())
+        return false;
+    ascending.erase(ascending.begin(), ascending.end() - static_cast<std::ptrdiff_t>(keep));
+    return true;
+}
+
+// Keeps the first ones of a list that fit; true when any were dropped.
+bool KeepFirstThatFit(std::vector<engine::StoredMessage>& list)
+{
+    std::size_t total = 0;
+    std::size_t keep = 0;
+    for (; keep < list.size() && total + EncodedSize(list[keep]) <= AnswerBudget; ++keep)
+        total += EncodedSize(list[keep]);
+    if (keep == list.size())
+        return false;
+    list.resize(keep);
+    return true;
+}
+
+std::vector<Chat> ToChats(const std::vector<engine::StoredMessage>& messages)
+{
+    std::vector<Chat> chats;
+    chats.reserve(messages.size());
+    for (const auto& m : messages)
+        chats.push_back(ToChat(m));
+    return chats;
+}
+
 class Server::Core
 {
 public:
     Core(engine::EventQueue<ServerEvent>& events, ServerConfig config)
         : events(events), config(std::move(config)), acceptor(io),
           hub([this](const Chat& chat, Participant* sender) { OnChat(chat, sender); },
-              [this](const Chat& record, Hub::Done done) { Commit(record, std::move(done)); },
-              [this](const std::string& nick, std::function<void(bool)> answer) { IsKnown(nick, std::move(answer)); })
+              [this](const Chat& record, std::uint64_t clientMsgId, Hub::Done done) {
+                  Commit(record, clientMsgId, std::move(done));
+              },
+              [this](const std::string& nick, std::function<void(bool)> answer) { IsKnown(nick, std::move(answer)); },
+              [this](const Chat& record, const std::string& error) {
+                  ServerEvent e;
+                  e.kind = ServerEvent::Kind::StorageError;
+                  e.nick = record.from.empty() ? std::string("the server") : record.from;
+                  e.text = std::string("could not store a ") + ChatKindName(record.kind) + " record: " + error;
+                  Emit(std::move(e));
+              })
     {
     }
 
     // Stores a record (archive thread, group commit) and runs `done` back on this thread.
-    void Commit(const Chat& record, Hub::Done done);
+    void Commit(const Chat& record, std::uint64_t clientMsgId, Hub::Done done);
     void IsKnown(const std::string& nick, std::function<void(bool)> answer);
     // Runs `query` on the archive thread, then `then` with its result on this thread.
     template <class Result>
@@ -130,6 +185,8 @@ private:
                 m_token = resume->token;
                 m_lastSeenId = resume->lastSeenId;
             }
+            else if (resume->lastSeenId > 0)
+                SendMissed(resume->lastSeenId); // the next part of a resume that did not fit one frame
         }
         else if (auto* request = std::get_if<HistoryRequest>(&message))
             OnHistoryRequest(*request);
@@ -158,16 +215,16 @@ private:
                                                     std::to_string(hello.version) + "; update Obrol");
             return;
         }
-        if (m_core.hub.Count() >= m_core.config.maxClients)
-        {
-            Refuse(RefuseCode::ServerFull, "the server is full (" + std::to_string(m_core.config.maxClients) + " users)");
-            return;
-        }
         // The same client reconnecting (same token) while its old connection still looks alive
         // to us: the new connection takes the nickname over.
         if (auto* holder = dynamic_cast<Session*>(m_core.hub.Find(hello.nick));
             holder && holder != this && m_token != 0 && holder->Token() == m_token)
             holder->Replace();
+        if (m_core.hub.Count() >= m_core.config.maxClients)
+        {
+            Refuse(RefuseCode::ServerFull, "the server is full (" + std::to_string(m_core.config.maxClients) + " users)");
+            return;
+        }
         auto joined = m_core.hub.Join(this, hello.nick);
         if (!joined.ok)
         {
@@ -236,7 +293,7 @@ private:
         const bool mayWait = !say.to.empty() && !m_core.hub.Find(say.to) && m_core.archive;
         if (mayWait)
             m_sayBusy = true;
-        m_core.hub.Post(this, say.to, say.text, [self, id = say.clientMsgId, mayWait](const Hub::PostResult& result) {
+        m_core.hub.Post(this, say.to, say.text, say.clientMsgId, [self, id = say.clientMsgId, mayWait](const Hub::PostResult& result) {
             if (result.ok)
                 self->m_conn->Send(Ack{id, result.chat.id, result.chat.timeMs});
             else
@@ -264,39 +321,43 @@ private:
     {
         if (!m_core.archive)
             return (void)m_conn->Send(History{}); // nothing stored: an empty Join history
-
-        auto self = shared_from_this();
-        const std::size_t limit = m_core.config.historyLimit;
         if (m_lastSeenId > 0)
-        {
-            m_core.Query<History>(
-                [nick = m_nick, after = m_lastSeenId](engine::ArchiveReader& r) {
-                    History h;
-                    h.reason = HistoryReason::Resume;
-                    h.unreadAfter = after;
-                    for (const auto& m : r.Since(nick, after, MaxHistoryChats))
-                        h.chats.push_back(ToChat(m));
-                    h.more = h.chats.size() == MaxHistoryChats;
-                    return h;
-                },
-                [self](History h) { self->m_conn->Send(h); });
-            return;
-        }
+            return SendMissed(m_lastSeenId);
+        const std::size_t limit = m_core.config.historyLimit;
         if (limit == 0)
             return (void)m_conn->Send(History{});
+        auto self = shared_from_this();
         m_core.Query<History>(
             [nick = m_nick, limit](engine::ArchiveReader& r) {
                 History h;
                 h.reason = HistoryReason::Join;
-                const auto everyone = r.Page(nick, "", 0, limit);
+                auto all = r.Page(nick, "", 0, limit);
+                h.more = all.size() == limit;
                 const auto privates = r.RecentPrivate(nick, limit);
-                h.more = everyone.size() == limit;
-                h.unreadAfter = r.LastLeaveId(nick);
-                std::vector<engine::StoredMessage> all = everyone;
                 all.insert(all.end(), privates.begin(), privates.end());
                 std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-                for (const auto& m : all)
-                    h.chats.push_back(ToChat(m));
+                h.more = KeepNewestThatFit(all) || h.more;
+                h.unreadAfter = r.LastLeaveId(nick);
+                h.chats = ToChats(all);
+                return h;
+            },
+            [self](History h) { self->m_conn->Send(h); });
+    }
+
+    // Everything after `afterId` this user may see, oldest first; `more` = newer ones follow
+    // (the client asks again with a Resume carrying the last id it got).
+    void SendMissed(std::uint64_t afterId)
+    {
+        auto self = shared_from_this();
+        m_core.Query<History>(
+            [nick = m_nick, afterId](engine::ArchiveReader& r) {
+                History h;
+                h.reason = HistoryReason::Resume;
+                h.unreadAfter = afterId;
+                auto missed = r.Since(nick, afterId, MaxHistoryChats);
+                h.more = missed.size() == MaxHistoryChats;
+                h.more = KeepFirstThatFit(missed) || h.more;
+                h.chats = ToChats(missed);
                 return h;
             },
             [self](History h) { self->m_conn->Send(h); });
@@ -318,18 +379,19 @@ private:
                 if (request.around)
                 {
                     // the message itself with up to limit/2 before and after it
-                    const auto before = r.Page(nick, request.conversation, request.beforeId + 1, limit / 2 + 1);
-                    for (const auto& m : before)
-                        h.chats.push_back(ToChat(m));
-                    for (const auto& m : r.After(nick, request.conversation, request.beforeId, limit / 2))
-                        h.chats.push_back(ToChat(m));
-                    h.more = before.size() == limit / 2 + 1;
+                    auto around = r.Page(nick, request.conversation, request.beforeId + 1, limit / 2 + 1);
+                    h.more = around.size() == limit / 2 + 1;
+                    const auto after = r.After(nick, request.conversation, request.beforeId, limit / 2);
+                    around.insert(around.end(), after.begin(), after.end());
+                    h.more = KeepFirstThatFit(around) || h.more;
+                    h.chats = ToChats(around);
                 }
                 else
                 {
-                    for (const auto& m : r.Page(nick, request.conversation, request.beforeId, limit))
-                        h.chats.push_back(ToChat(m));
-                    h.more = h.chats.size() == limit;
+                    auto page = r.Page(nick, request.conversation, request.beforeId, limit);
+                    h.more = page.size() == limit;
+                    h.more = KeepNewestThatFit(page) || h.more;
+                    h.chats = ToChats(page);
                 }
                 return h;
             },
@@ -348,8 +410,9 @@ private:
         const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, 500);
         m_core.Query<SearchResults>(
             [nick = m_nick, query = request.query, limit, results = std::move(results)](engine::ArchiveReader& r) mutable {
-                for (const auto& m : r.Search(nick, query, limit))
-                    results.chats.push_back(ToChat(m));
+                auto found = r.Search(nick, query, limit);
+                KeepFirstThatFit(found); // newest first: the oldest matches give way
+                results.chats = ToChats(found);
                 return results;
             },
             [self](SearchResults r) { self->m_conn->Send(r); });
@@ -449,7 +512,7 @@ Chat ToChat(const engine::StoredMessage& m)
 
 using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 
-void Server::Core::Commit(const Chat& record, Hub::Done done)
+void Server::Core::Commit(const Chat& record, std::uint64_t clientMsgId, Hub::Done done)
 {
     if (!archive)
         return done(true, {});
@@ -460,6 +523,7 @@ void Server::Core::Commit(const Chat& record, Hub::Done done)
     m.from = record.from;
     m.to = record.to;
     m.text = record.text;
+    m.clientMsgId = clientMsgId; // lets a resend be recognised
     // The guard keeps io.run() going until the answer is back: a stop never loses an ack.
     auto guard = std::make_shared<WorkGuard>(io.get_executor());
     archive->Append(std::move(m), [this, guard, done = std::move(done)](bool ok, const std::string& error) mutable {
@@ -692,10 +756,7 @@ void Server::Search(std::string query, std::size_t limit)
             return emit({});
         core->Query<std::vector<Chat>>(
             [query, limit](engine::ArchiveReader& r) {
-                std::vector<Chat> chats;
-                for (const auto& m : r.Search("", query, limit))
-                    chats.push_back(ToChat(m));
-                return chats;
+                return ToChats(r.Search("", query, limit));
             },
             emit);
     });

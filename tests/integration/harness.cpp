@@ -426,9 +426,8 @@ std::vector<engine::StoredMessage> ReadArchive(const std::filesystem::path& data
     return all;
 }
 
-ServerProcess::ServerProcess(std::filesystem::path binary, std::uint16_t port, std::filesystem::path dataDir,
-                             std::filesystem::path logFile)
-    : m_binary(std::move(binary)), m_port(port), m_dataDir(std::move(dataDir)), m_logFile(std::move(logFile))
+ServerProcess::ServerProcess(std::filesystem::path binary, std::uint16_t port, std::filesystem::path dataDir)
+    : m_binary(std::move(binary)), m_port(port), m_dataDir(std::move(dataDir))
 {
 }
 
@@ -440,9 +439,10 @@ ServerProcess::~ServerProcess()
 
 #if !defined(_WIN32)
 
-void ServerProcess::Start()
+void ServerProcess::Start(std::filesystem::path logFile)
 {
     REQUIRE_MESSAGE(!Running(), "the server process is already running");
+    m_logFile = std::move(logFile);
     const std::vector<std::string> args{m_binary.string(), "--server", "--headless", "--port", std::to_string(m_port),
                                         "--data", m_dataDir.string(), "--bind", "127.0.0.1"};
     std::vector<char*> argv;
@@ -501,7 +501,7 @@ int ServerProcess::Terminate(Duration timeout)
 
 #else
 
-void ServerProcess::Start() { FAIL("ServerProcess needs POSIX"); }
+void ServerProcess::Start(std::filesystem::path) { FAIL("ServerProcess needs POSIX"); }
 void ServerProcess::Kill() {}
 int ServerProcess::Terminate(Duration) { return -1; }
 

@@ -190,19 +190,18 @@ std::vector<engine::StoredMessage> ReadArchive(const std::filesystem::path& data
 class ServerProcess
 {
 public:
-    ServerProcess(std::filesystem::path binary, std::uint16_t port, std::filesystem::path dataDir,
-                  std::filesystem::path logFile);
+    ServerProcess(std::filesystem::path binary, std::uint16_t port, std::filesystem::path dataDir);
     ~ServerProcess();
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
 
-    void Start();                 // spawns it (the log file starts empty)
-    bool Listening() const;       // the log says it started
+    void Start(std::filesystem::path logFile); // spawns it (the log file starts empty)
+    bool Listening() const;                     // the current log says it started
     bool Running() const { return m_pid > 0; }
-    void Kill();                  // SIGKILL, reaped at once: a crash
+    void Kill();                                // SIGKILL, reaped at once: a crash
     // SIGTERM (a clean stop), reaped; returns the exit status, or -1 if it had to be killed.
     int Terminate(Duration timeout = DefaultTimeout);
-    std::string Log() const;      // what it printed so far
+    std::string Log() const;                    // what the current (or last) run printed so far
 
 private:
     std::filesystem::path m_binary;

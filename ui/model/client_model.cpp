@@ -277,7 +277,7 @@ void ClientModel::ApplyHistory(const net::History& h)
         return;
     }
     if (h.reason == R::Join)
-        Everyone().hasMore = h.more;
+        Everyone().hasMore = h.more; // (for Resume, `more` means newer parts follow)
     const auto notice = [&] {
         if (!m_joinNotice.empty())
             AddSystem("", std::exchange(m_joinNotice, {}), m_joinNoticeTime);
@@ -347,6 +347,8 @@ void ClientModel::Apply(const net::ClientEvent& event)
         break;
     }
     case Kind::Chat:
+        if (event.chat.kind == net::ChatKind::Leave && SameNick(event.chat.from, m_nick))
+            break; // our previous connection leaving, seen after we reconnected: we are here
         if (event.chat.kind == net::ChatKind::Join)
             AddUser(event.chat.from);
         else if (event.chat.kind == net::ChatKind::Leave)
