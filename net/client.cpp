@@ -95,6 +95,8 @@ public:
                               [this, id](CloseCause cause, const std::string& why) { if (id == attemptId) OnClosed(cause, why); });
             // Resume first: the server then knows this is us again, and what we already have.
             connection->Send(Resume{token, lastSeenId});
+            resuming = lastSeenId > 0;
+            liveMax = 0;
             connection->Send(Hello{ProtocolVersion, config.nick, std::string("obrol ") + OBROL_VERSION});
         });
     }
@@ -171,7 +173,7 @@ public:
         }
         else if (auto* chat = std::get_if<Chat>(&message))
         {
-            lastSeenId = std::max(lastSeenId, chat->id);
+            SeenLive(chat->id);
             ClientEvent e;
             e.kind = ClientEvent::Kind::Chat;
             e.chat = std::move(*chat);
@@ -187,6 +189,11 @@ public:
             // what we missed did not fit one frame: ask for the rest, from where this part ends
             if (history->reason == HistoryReason::Resume && history->more && newest > 0)
                 connection->Send(Resume{token, newest});
+            else if (history->reason == HistoryReason::Resume || history->reason == HistoryReason::Join)
+            {
+                resuming = false; // caught up: live ids count again
+                lastSeenId = std::max(lastSeenId, liveMax);
+            }
             ClientEvent e;
             e.kind = ClientEvent::Kind::History;
             e.history = std::move(*history);
@@ -202,7 +209,7 @@ public:
         else if (auto* ack = std::get_if<Ack>(&message))
         {
             unacked.erase(ack->clientMsgId);
-            lastSeenId = std::max(lastSeenId, ack->id);
+            SeenLive(ack->id);
             ClientEvent e;
             e.kind = ClientEvent::Kind::Ack;
             e.ack = *ack;
@@ -228,6 +235,16 @@ public:
         }
         else
             End(EndReason::ProtocolError, "the server sent an unexpected frame");
+    }
+
+    // While a resume is still arriving in parts, live ids must not move the resume point past
+    // the parts not yet received (a drop now would skip them): hold them until caught up.
+    void SeenLive(std::uint64_t id)
+    {
+        if (resuming)
+            liveMax = std::max(liveMax, id);
+        else
+            lastSeenId = std::max(lastSeenId, id);
     }
 
     void OnClosed(CloseCause cause, const std::string& why)
@@ -312,7 +329,9 @@ public:
     std::unique_ptr<asio::ip::tcp::socket> socket;
     std::shared_ptr<Connection> connection;
     const std::uint64_t token;             // identifies this client to the server across reconnects
-    std::uint64_t lastSeenId = 0;          // newest message id received
+    std::uint64_t lastSeenId = 0;          // newest message id received (the resume point)
+    bool resuming = false;                 // parts of what we missed are still coming
+    std::uint64_t liveMax = 0;             // newest live id seen meanwhile
     std::map<std::uint64_t, net::Say> unacked; // sent, not yet acknowledged (ordered: resent in order)
     std::uint64_t attemptId = 0;           // handlers of older attempts ignore themselves
     int retries = 0;

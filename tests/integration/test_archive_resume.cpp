@@ -237,7 +237,8 @@ TEST_SUITE("integration")
         for (TestClient* c : clients)
             CheckSettled(*c);
 
-        CHECK(server.Terminate() == 0);
+        const int status = server.Terminate();
+        CHECK_MESSAGE(status == 0, "the server process exited with " << status << "; its output:\n" << server.Log());
         const auto archive = ReadArchive(data);
 
         // The archive: ids strictly increasing, every text once.
