@@ -574,7 +574,10 @@ void Server::Core::Open()
     {
         try
         {
-            archive = std::make_unique<engine::Archive>(engine::ArchiveConfig{config.dataDir});
+            engine::ArchiveConfig archiveConfig;
+            archiveConfig.dir = config.dataDir;
+            archiveConfig.maxPageCount = config.archiveMaxPages;
+            archive = std::make_unique<engine::Archive>(archiveConfig);
             hub.SetNextId(archive->LastId() + 1);
         }
         catch (const std::exception& e)

@@ -26,6 +26,7 @@ struct ServerConfig
     std::size_t maxClients = 1000;
     std::filesystem::path dataDir; // archive.db + chat_log.txt; empty: keep nothing (no history)
     std::size_t historyLimit = 100; // messages sent to a client when it joins
+    std::int64_t archiveMaxPages = 0; // test hook: cap archive.db's size to simulate a full disk
     ConnectionLimits limits;
 };
 
