@@ -15,7 +15,7 @@ shift || true
 packages=(
     build-essential cmake ninja-build pkg-config
     libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri python3-glad libstb-dev
-    libasio-dev libconcurrentqueue-dev libreaderwriterqueue-dev libcli11-dev doctest-dev libsqlite3-dev
+    libssl-dev libasio-dev libconcurrentqueue-dev libreaderwriterqueue-dev libcli11-dev doctest-dev libsqlite3-dev
     fonts-dejavu-core xvfb xauth
 )
 
