@@ -95,27 +95,7 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
         return done(result);
     }
     if (to.empty())
-    {
-        const Chat record = Record(ChatKind::Public, *sender, {}, std::move(text));
-        Store(record, clientMsgId, [this, record, from, done](bool ok, const std::string& error) {
-            PostResult r;
-            r.chat = record;
-            if (!ok)
-            {
-                r.code = ErrorCode::StorageFailed;
-                r.error = "the server could not store your message (" + error + "); it was not sent";
-                return done(r);
-            }
-            // the sender may have left meanwhile: then it is only a key, never dereferenced
-            Participant* sender = m_nicks.count(from) ? from : nullptr;
-            Broadcast(record, sender);
-            if (m_observer)
-                m_observer(record, sender);
-            r.ok = true;
-            done(r);
-        });
-        return;
-    }
+        return StorePost(from, Record(ChatKind::Public, *sender, {}, std::move(text)), clientMsgId, std::move(done));
     if (engine::FoldCase(to) == engine::FoldCase(*sender))
     {
         result.code = ErrorCode::UnknownUser;
@@ -123,8 +103,8 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
         return done(result);
     }
     if (Participant* recipient = Find(to))
-        return PostPrivate(from, Record(ChatKind::Private, *sender, *NickOf(recipient), std::move(text)), clientMsgId,
-                           std::move(done));
+        return StorePost(from, Record(ChatKind::Private, *sender, *NickOf(recipient), std::move(text)), clientMsgId,
+                         std::move(done));
     if (!m_knownNick)
     {
         result.code = ErrorCode::UnknownUser;
@@ -143,12 +123,12 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
             return done(r);
         }
         Participant* recipient = Find(to); // may have joined meanwhile
-        PostPrivate(from, Record(ChatKind::Private, sender, recipient ? *NickOf(recipient) : to, std::move(text)),
-                    clientMsgId, std::move(done));
+        StorePost(from, Record(ChatKind::Private, sender, recipient ? *NickOf(recipient) : to, std::move(text)),
+                  clientMsgId, std::move(done));
     });
 }
 
-void Hub::PostPrivate(Participant* from, Chat record, std::uint64_t clientMsgId, PostDone done)
+void Hub::StorePost(Participant* from, Chat record, std::uint64_t clientMsgId, PostDone done)
 {
     Store(record, clientMsgId, [this, record, from, done = std::move(done)](bool ok, const std::string& error) {
         PostResult r;
@@ -159,14 +139,21 @@ void Hub::PostPrivate(Participant* from, Chat record, std::uint64_t clientMsgId,
             r.error = "the server could not store your message (" + error + "); it was not sent";
             return done(r);
         }
-        // delivered now if the recipient is online, else with their history when they join
-        if (Participant* recipient = Find(record.to))
+        // the sender may have left meanwhile: then it is only a key, never dereferenced
+        Participant* sender = m_nicks.count(from) ? from : nullptr;
+        if (record.kind == ChatKind::Private)
         {
-            SharedFrames frames;
-            recipient->Deliver(record, frames);
+            // delivered now if the recipient is online, else with their history when they join
+            if (Participant* recipient = Find(record.to))
+            {
+                SharedFrames frames;
+                recipient->Deliver(record, frames);
+            }
         }
+        else
+            Broadcast(record, sender);
         if (m_observer)
-            m_observer(record, m_nicks.count(from) ? from : nullptr);
+            m_observer(record, sender);
         r.ok = true;
         done(r);
     });
