@@ -327,7 +327,12 @@ void ClientModel::Apply(const net::ClientEvent& event)
         m_stateText = event.text + " \xE2\x80\x94 reconnecting in " + std::to_string((event.retryMs + 999) / 1000) +
                       " s (attempt " + std::to_string(event.attempt) + ")";
         if (event.attempt == 1)
-            AddSystem("", "Connection lost (" + event.text + "); reconnecting...", engine::NowMs(), LineKind::Error);
+        {
+            std::string why = event.text;
+            if (!why.empty() && why[0] >= 'a' && why[0] <= 'z')
+                why[0] = static_cast<char>(why[0] - 'a' + 'A');
+            AddSystem("", why + ". Reconnecting\xE2\x80\xA6", engine::NowMs(), LineKind::Error);
+        }
         break;
     case Kind::Connected:
     {
