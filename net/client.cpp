@@ -345,7 +345,9 @@ public:
 // [SECTION] Client: the facade used by the UI thread.
 
 Client::Client(engine::EventQueue<ClientEvent>& events)
-    : m_events(events), m_nextClientMsgId((RandomBits() & 0xFFFFFFFF00000000ull) | 1)
+    // random high bits (unique across runs of this nick), kept below 2^53 so JSON readers
+    // that hold numbers as doubles see them exactly
+    : m_events(events), m_nextClientMsgId(((RandomBits() & 0xFFFFFull) << 32) | 1)
 {
 }
 

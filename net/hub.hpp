@@ -51,6 +51,7 @@ public:
     Hub(Observer observer, Commit commit = nullptr, KnownNick knownNick = nullptr, StorageFailed storageFailed = nullptr);
 
     void SetNextId(std::uint64_t id) { m_nextId = id; }
+    void DisableOfflineDelivery() { m_knownNick = nullptr; }
 
     struct JoinResult
     {

@@ -590,6 +590,8 @@ void Server::Core::Open()
             return;
         }
     }
+    if (!archive)
+        hub.DisableOfflineDelivery(); // nothing is kept: a private message needs its recipient online
     asio::error_code ec;
     const auto address = asio::ip::make_address(config.bind, ec);
     if (ec)
@@ -777,7 +779,7 @@ void Server::Kick(std::string nick)
             core->Log("kick: nobody called \"" + nick + "\" is online");
             return;
         }
-        session->Dismiss(ByeReason::Kicked, "you were removed by the server", "kicked by the server");
+        session->Dismiss(ByeReason::Kicked, "", "kicked by the server");
     });
 }
 

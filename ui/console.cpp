@@ -14,7 +14,10 @@
 #include <cstdlib>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <map>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -262,8 +265,11 @@ public:
             Out("{\"event\":\"history\",\"reason\":" + JsonString(reason) + ",\"conversation\":" +
                     JsonString(e.history.conversation) + ",\"count\":" + std::to_string(e.history.chats.size()) +
                     ",\"more\":" + (e.history.more ? "true" : "false") + "}",
-                Now() + "(" + std::to_string(e.history.chats.size()) + " messages from the archive" +
-                    (e.history.more ? "; /history 100 shows older ones)" : ")"));
+                e.history.chats.empty()
+                    ? std::string()
+                    : Now() + "(" + std::to_string(e.history.chats.size()) +
+                          (e.history.chats.size() == 1 ? " message" : " messages") + " from the archive" +
+                          (e.history.more && e.history.reason != net::HistoryReason::Resume ? "; /history shows older ones)" : ")"));
             break;
         }
         case Kind::SearchResults:
@@ -273,8 +279,10 @@ public:
                 items += (items.empty() ? "" : ",") + std::string("{\"id\":") + std::to_string(c.id) + ",\"time\":" +
                          std::to_string(c.timeMs) + ",\"kind\":" + JsonString(net::ChatKindName(c.kind)) + ",\"from\":" +
                          JsonString(c.from) + ",\"to\":" + JsonString(c.to) + ",\"text\":" + JsonString(c.text) + "}";
-            Out("{\"event\":\"search\",\"token\":" + std::to_string(e.search.token) + ",\"results\":[" + items + "]}",
-                Now() + std::to_string(e.search.chats.size()) + " found" + (e.search.chats.empty() ? "" : ":"));
+            Out("{\"event\":\"search\",\"token\":" + std::to_string(e.search.token) + ",\"query\":" +
+                    JsonString(m_queries[e.search.token]) + ",\"results\":[" + items + "]}",
+                Now() + std::to_string(e.search.chats.size()) + " found for \"" + m_queries[e.search.token] + "\"" +
+                    (e.search.chats.empty() ? "" : ":"));
             if (!m_json)
                 for (const net::Chat& c : e.search.chats)
                     Print("  [" + engine::LocalDateTime(c.timeMs) + "] " +
@@ -302,9 +310,14 @@ public:
     void OwnAcked(const Line& line)
     {
         const bool priv = line.kind == LineKind::Private;
-        if (!m_json)
-            Print(Stamp(line.timeMs) + (priv ? "you -> " + line.to + " (private): " : "you: ") + line.text);
+        Out("{\"event\":\"message\",\"id\":" + std::to_string(line.id) + ",\"time\":" + std::to_string(line.timeMs) +
+                ",\"kind\":" + JsonString(priv ? "private" : "public") + ",\"from\":" + JsonString(line.from) +
+                ",\"to\":" + JsonString(line.to) + ",\"text\":" + JsonString(line.text) +
+                ",\"own\":true,\"client_id\":" + std::to_string(line.clientMsgId) + "}",
+            Stamp(line.timeMs) + (priv ? "you -> " + line.to + " (private): " : "you: ") + line.text);
     }
+
+    void SearchSent(std::uint64_t token, const std::string& query) { m_queries[token] = query; }
 
     void Users(const std::vector<std::string>& users)
     {
@@ -366,6 +379,7 @@ private:
     }
 
     bool m_json;
+    std::map<std::uint64_t, std::string> m_queries; // search token -> query
 };
 
 } // namespace
@@ -387,6 +401,53 @@ int RunHeadlessClient(const Options& o)
     };
 
     bool quitting = false;
+    // One line typed on stdin (or given with --send): a command or a public message.
+    const auto handle = [&](const std::string& line) {
+        const auto command = [&](const char* name) {
+            const std::size_t n = std::strlen(name);
+            return line.compare(0, n, name) == 0 && (line.size() == n || line[n] == ' ');
+        };
+        const std::string rest = line.find(' ') == std::string::npos ? std::string() : line.substr(line.find(' ') + 1);
+        if (line.empty())
+            return;
+        if (line == "/quit")
+            quitting = true;
+        else if (line == "/who")
+            printer.Users(model.Users());
+        else if (command("/msg"))
+        {
+            const auto space = rest.find(' ');
+            if (space == std::string::npos || space == 0 || space + 1 >= rest.size())
+                printer.Info("usage: /msg NICK text");
+            else
+                send(rest.substr(0, space), rest.substr(space + 1));
+        }
+        else if (command("/history"))
+        {
+            char* end = nullptr;
+            const long count = rest.empty() ? 50 : std::strtol(rest.c_str(), &end, 10);
+            if (!rest.empty() && (*end != '\0' || count < 1 || count > 500))
+                printer.Info("usage: /history [N], N from 1 to 500 (default 50)");
+            else
+                client.RequestHistory("", model.Everyone().OldestId(), static_cast<std::uint32_t>(count));
+        }
+        else if (command("/search"))
+        {
+            if (rest.find_first_not_of(' ') == std::string::npos)
+                printer.Info("usage: /search words");
+            else
+                printer.SearchSent(client.Search(rest), rest);
+        }
+        else if (line == "/help")
+            printer.Info("commands: text = message to everyone, /msg NICK text, /who, /history [N], /search words, "
+                         "/quit (//text sends /text)");
+        else if (line[0] == '/' && line.rfind("//", 0) != 0)
+            printer.Info("unknown command " + line.substr(0, line.find(' ')) +
+                         "; commands: /msg NICK text, /who, /history [N], /search words, /quit, /help");
+        else
+            send("", line[0] == '/' ? line.substr(1) : line);
+    };
+    bool sentScripted = false;
     bool disconnectSent = false;
     std::optional<std::chrono::steady_clock::time_point> quitDeadline;
     for (;;)
@@ -412,9 +473,9 @@ int RunHeadlessClient(const Options& o)
                             printer.OwnAcked(*it);
                             break;
                         }
-            if (e.kind == net::ClientEvent::Kind::Connected)
-                for (const auto& line : o.send)
-                    send("", line);
+            if (e.kind == net::ClientEvent::Kind::Connected && !std::exchange(sentScripted, true))
+                for (const auto& line : o.send) // once, not again after a reconnect
+                    handle(line);
             if (e.kind == net::ClientEvent::Kind::Ended)
                 ended = e.reason;
         });
@@ -423,35 +484,7 @@ int RunHeadlessClient(const Options& o)
 
         std::string line;
         while (!quitting && input.Next(line))
-        {
-            if (line.empty())
-                continue;
-            if (line == "/quit")
-                quitting = true;
-            else if (line == "/who")
-                printer.Users(model.Users());
-            else if (line.rfind("/msg ", 0) == 0)
-            {
-                const std::string rest = line.substr(5);
-                const auto space = rest.find(' ');
-                if (space == std::string::npos || space == 0 || space + 1 >= rest.size())
-                    printer.Info("usage: /msg NICK text");
-                else
-                    send(rest.substr(0, space), rest.substr(space + 1));
-            }
-            else if (line.rfind("/history", 0) == 0 && (line.size() == 8 || line[8] == ' '))
-            {
-                const long count = line.size() > 9 ? std::strtol(line.c_str() + 9, nullptr, 10) : 50;
-                client.RequestHistory("", model.Everyone().OldestId(), static_cast<std::uint32_t>(std::clamp(count, 1L, 500L)));
-            }
-            else if (line.rfind("/search ", 0) == 0 && line.size() > 8)
-                client.Search(line.substr(8));
-            else if (line == "/help" || (line[0] == '/' && line.rfind("//", 0) != 0))
-                printer.Info("commands: text = message to everyone, /msg NICK text, /who, /history [N], /search words, "
-                             "/quit (//text sends /text)");
-            else
-                send("", line[0] == '/' ? line.substr(1) : line);
-        }
+            handle(line);
         // End of input: leave once everything sent has been answered (or after 10 s).
         if (!quitting && input.Finished() &&
             (model.State() == ConnectionState::Connected || model.State() == ConnectionState::Reconnecting))

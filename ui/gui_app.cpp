@@ -120,7 +120,14 @@ std::size_t GuiApp::DrainEvents()
             {
                 m_sentScripted = true;
                 for (const auto& line : m_options.send)
-                    m_clientPanel->Send(line);
+                {
+                    // "/msg NICK text" sends privately, as in the headless client
+                    const std::size_t space = line.find(' ', 5);
+                    if (line.rfind("/msg ", 0) == 0 && space != std::string::npos)
+                        m_clientPanel->SendTo(line.substr(5, space - 5), line.substr(space + 1));
+                    else
+                        m_clientPanel->SendTo("", line.rfind("//", 0) == 0 ? line.substr(1) : line);
+                }
             }
         });
     return count;

@@ -101,12 +101,18 @@ ParseResult ParseOptions(int argc, char** argv)
     }
     catch (const CLI::ParseError& e)
     {
-        return ParseResult{std::nullopt, app.exit(e)};
+        // --help and --version exit 0; every flag error exits 1 (CLI11's own codes vary)
+        return ParseResult{std::nullopt, app.exit(e) == 0 ? 0 : 1};
     }
 
     if (!o.server && !o.client)
     {
         std::cerr << "obrol: choose --server, --client, or both (see obrol --help)\n";
+        return ParseResult{std::nullopt, 1};
+    }
+    if (o.json && !(o.client && o.headless))
+    {
+        std::cerr << "obrol: --json is for the headless client (--client --headless)\n";
         return ParseResult{std::nullopt, 1};
     }
     if (o.headless && o.server && o.client)
@@ -130,7 +136,7 @@ ParseResult ParseOptions(int argc, char** argv)
         std::cerr << "obrol: the client needs a --port to join (1-65535)\n";
         return ParseResult{std::nullopt, 1};
     }
-    if (o.idleTimeoutSeconds <= o.heartbeatSeconds)
+    if (o.server && o.idleTimeoutSeconds <= o.heartbeatSeconds)
     {
         std::cerr << "obrol: --idle-timeout must be longer than --heartbeat\n";
         return ParseResult{std::nullopt, 1};

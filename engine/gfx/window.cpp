@@ -137,10 +137,12 @@ void Window::SetTitle(const std::string& title) { glfwSetWindowTitle(m_window, t
 void Window::WaitEvents(double timeoutSeconds) { glfwWaitEventsTimeout(timeoutSeconds); }
 void Window::PollEvents() { glfwPollEvents(); }
 
-void Window::BeginFrame()
+void Window::BeginFrame(bool ignoreMouse)
 {
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
+    if (ignoreMouse)
+        ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
     ImGui::NewFrame();
 }
 
@@ -202,7 +204,7 @@ int Run(Window& window, const std::function<std::size_t()>& drain, const std::fu
         // glfw reports input through ImGui's callbacks; any event (including Wake) ends the wait
         if (drain() > 0)
             activeFrames = 3;
-        window.BeginFrame();
+        window.BeginFrame(capturing);
         draw();
         const ImGuiIO& io = ImGui::GetIO();
         // (an active text field alone does not count: the cursor does not blink, so idle stays idle)

@@ -40,7 +40,8 @@ public:
     // Sleeps until input or Wake(), or at most `timeoutSeconds`.
     void WaitEvents(double timeoutSeconds);
     void PollEvents();
-    void BeginFrame();
+    // ignoreMouse: draw as if the pointer were outside the window (no hover tooltips in screenshots)
+    void BeginFrame(bool ignoreMouse = false);
     void EndFrame(); // renders and presents
     void RenderOnly(); // renders into the back buffer without presenting (for screenshots)
     void Present();

@@ -39,10 +39,14 @@ void ClientPanel::RequestConnect()
 
 bool ClientPanel::Send(const std::string& raw)
 {
+    return SendTo(m_active, raw); // the conversation on screen ("" is Everyone)
+}
+
+bool ClientPanel::SendTo(const std::string& to, const std::string& raw)
+{
     const std::string text = engine::CleanMessageText(raw);
     if (text.empty())
         return false;
-    const std::string to = m_active; // "" is Everyone
     const std::uint64_t id = m_commands.Say(to, text);
     m_model.AddOwn(to, text, id, engine::NowMs());
     View(to).ScrollToBottom();
@@ -127,15 +131,22 @@ void ClientPanel::DrawStatus()
 void ClientPanel::DrawConnectForm()
 {
     const float fs = ImGui::GetFontSize();
-    ImGui::SetNextItemWidth(fs * 11.0f);
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("Server");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(fs * 10.0f);
     ImGui::InputTextWithHint("##host", "server address", &m_host);
     theme::Tooltip("Server address: an IP address or host name");
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(fs * 6.0f);
+    ImGui::TextUnformatted("Port");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(fs * 5.0f);
     ImGui::InputInt("##port", &m_port, 0, 0);
     theme::Tooltip("Server port (the default is 55000)");
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(fs * 9.0f);
+    ImGui::TextUnformatted("Nickname");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(fs * 8.0f);
     const bool enter = ImGui::InputTextWithHint("##nick", "nickname", &m_nick, ImGuiInputTextFlags_EnterReturnsTrue);
     theme::Tooltip("Your nickname: 1-32 characters, no spaces; unique on the server");
     ImGui::SameLine();

@@ -34,6 +34,8 @@ public:
 
     // Sends the input's text (as Enter does). Returns false when there was nothing to send.
     bool Send(const std::string& text);
+    // Sends to one conversation ("" everyone) whatever tab is on screen (scripted lines).
+    bool SendTo(const std::string& to, const std::string& text);
     void OpenPrivate(const std::string& nick); // opens and selects the private tab
     void RequestConnect();
     void RunSearch(const std::string& query);
