@@ -86,7 +86,7 @@ ParseResult ParseOptions(int argc, char** argv)
     app.add_option("--history", o.historyLimit, "Server: recent messages a joining client receives")
         ->capture_default_str()->check(CLI::Range(0, 1000));
     app.add_flag("--no-reconnect", o.noReconnect, "Client: do not reconnect by itself when the connection is lost");
-    app.add_option("--send", o.send, "Client: send this line once joined (repeatable)")->allow_extra_args(false);
+    app.add_option("--send", o.send, "Client: send this line once joined (repeatable; /msg NICK text sends privately)")->allow_extra_args(false);
     app.add_option("--screenshot", o.screenshot, "GUI: save the window as a PNG after --frames frames, then exit");
     app.add_option("--frames", o.frames, "GUI: frames to draw before --screenshot")->capture_default_str()
         ->check(CLI::Range(1, 100000));
