@@ -221,8 +221,14 @@ private:
             [nick = m_nick, limit](engine::ArchiveReader& r) {
                 History h;
                 h.reason = HistoryReason::Join;
-                auto all = r.Page(nick, "", 0, limit);
-                h.more = all.size() == limit;
+                auto all = r.Page(nick, "", 0, limit + 1);
+                h.more = all.size() == limit + 1;
+                // our own Join, just stored, is shown as "You joined": it must not take a slot
+                if (!all.empty() && all.back().kind == static_cast<std::uint8_t>(ChatKind::Join) &&
+                    engine::FoldCase(all.back().from) == engine::FoldCase(nick))
+                    all.pop_back();
+                if (all.size() > limit)
+                    all.erase(all.begin());
                 const auto privates = r.RecentPrivate(nick, limit);
                 all.insert(all.end(), privates.begin(), privates.end());
                 std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
