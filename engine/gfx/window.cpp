@@ -27,6 +27,40 @@ public:
 
 std::string s_glfwError;
 
+// The window icon, drawn in code (the same two speech bubbles as assets/obrol-icon.svg).
+std::vector<unsigned char> IconPixels(int size)
+{
+    std::vector<unsigned char> rgba(static_cast<std::size_t>(size) * size * 4, 0);
+    const auto inRoundRect = [](float x, float y, float x0, float y0, float x1, float y1, float r) {
+        if (x < x0 || x > x1 || y < y0 || y > y1)
+            return false;
+        const float cx = x < x0 + r ? x0 + r : (x > x1 - r ? x1 - r : x);
+        const float cy = y < y0 + r ? y0 + r : (y > y1 - r ? y1 - r : y);
+        return (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r;
+    };
+    const float k = static_cast<float>(size) / 256.0f;
+    for (int py = 0; py < size; ++py)
+        for (int px = 0; px < size; ++px)
+        {
+            const float x = (static_cast<float>(px) + 0.5f) / k, y = (static_cast<float>(py) + 0.5f) / k;
+            unsigned char* p = &rgba[(static_cast<std::size_t>(py) * size + px) * 4];
+            const auto set = [p](unsigned r, unsigned g, unsigned b) {
+                p[0] = static_cast<unsigned char>(r);
+                p[1] = static_cast<unsigned char>(g);
+                p[2] = static_cast<unsigned char>(b);
+                p[3] = 255;
+            };
+            if (!inRoundRect(x, y, 0, 0, 256, 256, 48))
+                continue;
+            set(0x00, 0x6c, 0x84);
+            if (inRoundRect(x, y, 24, 64, 176, 152, 16) || (x >= 64 && x <= 92 && y >= 150 && y <= 176 && x - 64 <= 176 - y))
+                set(0xff, 0xff, 0xff);
+            if (inRoundRect(x, y, 96, 120, 232, 200, 16) || (x >= 182 && x <= 208 && y >= 198 && y <= 222 && 208 - x <= 222 - y))
+                set(0x6e, 0xb5, 0xc0);
+        }
+    return rgba;
+}
+
 void OnGlfwError(int code, const char* description)
 {
     s_glfwError = "GLFW error " + std::to_string(code) + ": " + (description ? description : "?");
@@ -54,6 +88,11 @@ Window::Window(const WindowConfig& config)
         const std::string why = s_glfwError;
         glfwTerminate();
         throw std::runtime_error("cannot create an OpenGL 3.3 window (" + why + ")");
+    }
+    {
+        auto pixels = IconPixels(64);
+        GLFWimage icon{64, 64, pixels.data()};
+        glfwSetWindowIcon(m_window, 1, &icon); // ignored where the platform has no window icons (macOS)
     }
     glfwMakeContextCurrent(m_window);
     if (!gladLoadGL(reinterpret_cast<GLADloadfunc>(glfwGetProcAddress)))
