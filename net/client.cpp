@@ -62,7 +62,7 @@ public:
             Failed(EndReason::ConnectFailed, "no answer from " + Where() + " (timed out)");
         });
         resolver.async_resolve(config.host, std::to_string(config.port),
-                               [this, id = attemptId](asio::error_code ec, asio::ip::tcp::resolver::results_type results) {
+                               [this, id = attemptId](asio::error_code ec, const asio::ip::tcp::resolver::results_type& results) {
                                    if (ended || id != attemptId)
                                        return;
                                    if (ec)
@@ -271,7 +271,7 @@ public:
             connection->Send(it->second);
     }
 
-    void Send(Message message)
+    void Send(const Message& message)
     {
         if (joined && connection)
             connection->Send(message);

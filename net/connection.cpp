@@ -148,7 +148,7 @@ void Connection::CloseAfterFlush(CloseCause cause, std::string why)
     ScheduleTick();
 }
 
-void Connection::Close(CloseCause cause, std::string why)
+void Connection::Close(CloseCause cause, const std::string& why)
 {
     if (m_closed)
         return;

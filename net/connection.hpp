@@ -44,7 +44,7 @@ public:
 
     // Stops reading, sends what is queued, then closes (or after closeGrace at the latest).
     void CloseAfterFlush(CloseCause cause, std::string why);
-    void Close(CloseCause cause, std::string why);
+    void Close(CloseCause cause, const std::string& why);
 
     bool IsOpen() const { return !m_closed && !m_closing; }
     const std::string& RemoteAddress() const { return m_remote; }
@@ -62,7 +62,7 @@ private:
     ConnectionLimits m_limits;
     std::string m_remote;
     FrameReader m_reader;
-    std::array<std::uint8_t, 16 * 1024> m_readBuffer{};
+    std::array<std::uint8_t, std::size_t{16} * 1024> m_readBuffer{};
     std::deque<FrameBytes> m_queue;
     std::vector<FrameBytes> m_inflight;
     std::vector<asio::const_buffer> m_buffers;

@@ -128,7 +128,7 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
     });
 }
 
-void Hub::StorePost(Participant* from, Chat record, std::uint64_t clientMsgId, PostDone done)
+void Hub::StorePost(Participant* from, const Chat& record, std::uint64_t clientMsgId, PostDone done)
 {
     Store(record, clientMsgId, [this, record, from, done = std::move(done)](bool ok, const std::string& error) {
         PostResult r;

@@ -88,7 +88,7 @@ private:
     void StoreThenBroadcast(const Chat& record, Participant* except);
     void Broadcast(const Chat& chat, Participant* except);
     // Stores a public or private message, then delivers it and answers `done`.
-    void StorePost(Participant* from, Chat record, std::uint64_t clientMsgId, PostDone done);
+    void StorePost(Participant* from, const Chat& record, std::uint64_t clientMsgId, PostDone done);
 
     std::unordered_map<std::string, Participant*> m_byKey; // case-folded nick -> participant
     std::unordered_map<Participant*, std::string> m_nicks;

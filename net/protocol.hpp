@@ -14,7 +14,7 @@ namespace obrol::net {
 constexpr std::uint16_t ProtocolVersion = 1;
 constexpr std::size_t HeaderBytes = 5;                // u32 payload length (big-endian) + u8 type
 constexpr std::uint32_t MaxFramePayload = 1u << 20;   // 1 MiB: anything longer is a protocol error
-constexpr std::size_t MaxTextBytes = 16 * 1024;       // one chat message
+constexpr std::size_t MaxTextBytes = std::size_t{16} * 1024;       // one chat message
 constexpr std::size_t MaxNickBytes = 128;             // 32 code points of up to 4 bytes
 
 enum class FrameType : std::uint8_t

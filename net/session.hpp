@@ -160,8 +160,9 @@ private:
             {
                 m_sayBusy = true;
                 auto self = shared_from_this();
+                const std::uint64_t id = say.clientMsgId; // read before `say` moves into the callback
                 m_core.Query<std::optional<engine::StoredMessage>>(
-                    [nick = m_nick, id = say.clientMsgId](engine::ArchiveReader& r) { return r.FindByClientId(nick, id); },
+                    [nick = m_nick, id](engine::ArchiveReader& r) { return r.FindByClientId(nick, id); },
                     [self, say = std::move(say)](std::optional<engine::StoredMessage> stored) mutable {
                         if (stored) // already stored: acknowledge again, never store twice
                             self->m_conn->Send(Ack{say.clientMsgId, stored->id, stored->timeMs});

@@ -424,9 +424,15 @@ int RunHeadlessClient(const Options& o)
         }
         else if (command("/history"))
         {
-            char* end = nullptr;
-            const long count = rest.empty() ? 50 : std::strtol(rest.c_str(), &end, 10);
-            if (!rest.empty() && (*end != '\0' || count < 1 || count > 500))
+            long count = 50;
+            bool valid = true;
+            if (!rest.empty())
+            {
+                char* end = nullptr;
+                count = std::strtol(rest.c_str(), &end, 10);
+                valid = end && *end == '\0' && count >= 1 && count <= 500;
+            }
+            if (!valid)
                 printer.Info("usage: /history [N], N from 1 to 500 (default 50)");
             else
                 client.RequestHistory("", model.Everyone().OldestId(), static_cast<std::uint32_t>(count));
