@@ -356,7 +356,7 @@ void FrameReader::Feed(std::span<const std::uint8_t> bytes)
         m_buffer.clear();
         m_offset = 0;
     }
-    else if (m_offset > 64 * 1024 && m_offset * 2 > m_buffer.size())
+    else if (m_offset > std::size_t{64} * 1024 && m_offset * 2 > m_buffer.size())
     {
         m_buffer.erase(m_buffer.begin(), m_buffer.begin() + static_cast<std::ptrdiff_t>(m_offset));
         m_offset = 0;

@@ -167,17 +167,17 @@ private:
                         if (stored) // already stored: acknowledge again, never store twice
                             self->m_conn->Send(Ack{say.clientMsgId, stored->id, stored->timeMs});
                         else
-                            self->Post(std::move(say));
+                            self->Post(say);
                         self->m_sayBusy = false;
                         self->NextSay();
                     });
                 return;
             }
-            Post(std::move(say));
+            Post(say);
         }
     }
 
-    void Post(Say say)
+    void Post(const Say& say)
     {
         auto self = shared_from_this();
         // A private message to an offline nickname asks the archive first: hold later Says.
