@@ -565,4 +565,17 @@ std::string Describe(const net::Message& message)
     return std::visit(Visitor{}, message);
 }
 
+void SayAndWait(Harness& h, TestClient& from, std::vector<TestClient*> others, const std::string& text)
+{
+    from.Say("", text);
+    h.WaitUntil(
+        [&] {
+            return std::all_of(others.begin(), others.end(), [&](TestClient* c) {
+                const auto chats = c->Chats(net::ChatKind::Public);
+                return std::any_of(chats.begin(), chats.end(), [&](const net::Chat& chat) { return chat.text == text; });
+            });
+        },
+        "everyone to receive \"" + text + "\"");
+}
+
 } // namespace obrol::test

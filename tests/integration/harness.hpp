@@ -166,6 +166,11 @@ private:
     std::string m_closeError;
 };
 
+// `from` says `text` publicly and waits until every listed client received it. Everything the
+// server delivered to them before it has then arrived too (one ordered stream each), so
+// "X saw nothing" can be asserted afterwards without sleeping.
+void SayAndWait(Harness& h, TestClient& from, std::vector<TestClient*> others, const std::string& text);
+
 // [SECTION] Data folders and server processes
 
 // A fresh, empty folder under the system temp folder; removed (with everything in it) on destruction.

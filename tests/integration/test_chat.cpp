@@ -19,22 +19,6 @@ using net::ServerEvent;
 
 namespace {
 
-// Ana posts a public marker and waits until every listed client received it. Everything the
-// server delivered to them before the marker has then arrived too (one ordered stream each),
-// so "X saw nothing" can be asserted without sleeping.
-void Settle(Harness& h, TestClient& from, std::vector<TestClient*> others, const std::string& marker)
-{
-    from.Say("", marker);
-    h.WaitUntil(
-        [&] {
-            return std::all_of(others.begin(), others.end(), [&](TestClient* c) {
-                const auto chats = c->Chats(ChatKind::Public);
-                return std::any_of(chats.begin(), chats.end(), [&](const net::Chat& chat) { return chat.text == marker; });
-            });
-        },
-        "everyone to receive \"" + marker + "\"");
-}
-
 std::vector<std::string> Sorted(std::vector<std::string> names)
 {
     std::sort(names.begin(), names.end());
@@ -152,7 +136,7 @@ TEST_SUITE("integration")
         CHECK_FALSE(own->pending);
         CHECK(own->id == chat.id);
 
-        Settle(h, ana, {&ben, &cai}, "marker");
+        SayAndWait(h, ana, {&ben, &cai}, "marker");
         CHECK(cai.Chats(ChatKind::Private).empty());
         CHECK(cai.model.Find("ana") == nullptr);
         CHECK(cai.model.Find("Ben") == nullptr);
@@ -189,7 +173,7 @@ TEST_SUITE("integration")
         CHECK(line.id == 0);
         CHECK(Contains(line.failure, "nobody"));
 
-        Settle(h, ana, {&ben, &cai}, "marker");
+        SayAndWait(h, ana, {&ben, &cai}, "marker");
         for (TestClient* c : {&ben, &cai})
         {
             CHECK(c->EventsOf(ClientEvent::Kind::Error).empty());
@@ -259,8 +243,8 @@ TEST_SUITE("integration")
         CHECK(server.model.Clients().size() == 2);
 
         // The others noticed nothing and keep chatting.
-        Settle(h, ana, {&ben}, "still here");
-        Settle(h, ben, {&ana}, "me too");
+        SayAndWait(h, ana, {&ben}, "still here");
+        SayAndWait(h, ben, {&ana}, "me too");
         CHECK(ana.Chats(ChatKind::Join).size() + ana.Chats(ChatKind::Leave).size() == anaJoinLeave);
         CHECK(ben.Chats(ChatKind::Join).size() + ben.Chats(ChatKind::Leave).size() == benJoinLeave);
         CHECK(Sorted(ana.model.Users()) == Sorted({"Ana", "ben"}));
@@ -275,7 +259,7 @@ TEST_SUITE("integration")
         CHECK(Sorted(dup.model.Users()) == Sorted({"Ana", "ben", "dora"}));
         h.WaitUntil([&] { return ana.model.Users().size() == 3 && ben.model.Users().size() == 3; },
                     "ana and ben to see dora join");
-        Settle(h, dup, {&ana, &ben}, "hi, I am dora");
+        SayAndWait(h, dup, {&ana, &ben}, "hi, I am dora");
     }
 
     TEST_CASE("nicknames with spaces or longer than 32 characters are refused as invalid")
@@ -382,7 +366,7 @@ TEST_SUITE("integration")
         }
         h.WaitUntil([&] { return server.Row("ben") == nullptr; }, "the server table to drop ben");
         CHECK(Contains(server.LeftEvent("ben")->text, "kicked"));
-        Settle(h, ana, {&cai}, "after the kick");
+        SayAndWait(h, ana, {&cai}, "after the kick");
 
         // Kicking someone who is not online changes nothing but the log.
         server.server.Kick("nobody");

@@ -17,20 +17,6 @@ using net::ServerEvent;
 
 namespace {
 
-// `from` says something and waits until every listed client received it.
-void RoundTrip(Harness& h, TestClient& from, std::vector<TestClient*> others, const std::string& text)
-{
-    from.Say("", text);
-    h.WaitUntil(
-        [&] {
-            return std::all_of(others.begin(), others.end(), [&](TestClient* c) {
-                const auto chats = c->Chats(ChatKind::Public);
-                return std::any_of(chats.begin(), chats.end(), [&](const net::Chat& chat) { return chat.text == text; });
-            });
-        },
-        "everyone to receive \"" + text + "\"");
-}
-
 // Sends `bytes` on a fresh raw connection and expects one Error frame with `code`, then the
 // server closing the connection. Frames before the error (a Welcome, say) are skipped.
 void ExpectErrorThenClose(Harness& h, const std::vector<std::uint8_t>& prelude, const std::vector<std::uint8_t>& bytes,
@@ -193,7 +179,7 @@ TEST_SUITE("integration")
         ben.Connect(port, "ben");
         h.WaitUntil([&] { return ben.Connected() || ben.Ended(); }, "ben to join the restarted server");
         REQUIRE(ben.Connected());
-        RoundTrip(h, ana, {&ben}, "back again");
+        SayAndWait(h, ana, {&ben}, "back again");
         h.WaitUntil([&] { return server.model.Clients().size() == 2; }, "the server table to list both again");
     }
 
@@ -248,7 +234,7 @@ TEST_SUITE("integration")
 
         h.WaitUntil([&] { return Contains(server.model.Log().back().text, "malformed frame"); },
                     "the server to log the malformed frame");
-        RoundTrip(h, ana, {&ben}, "unaffected");
+        SayAndWait(h, ana, {&ben}, "unaffected");
         CHECK(ana.Chats(ChatKind::Join).size() + ana.Chats(ChatKind::Leave).size() == 1); // only ben's join
     }
 
@@ -274,8 +260,8 @@ TEST_SUITE("integration")
             CHECK(Contains(server.LeftEvent("rogue")->text, "protocol error"));
             CHECK(ana.Chats(ChatKind::Leave)[0].from == "rogue");
         }
-        RoundTrip(h, ana, {&ben}, "unaffected");
-        RoundTrip(h, ben, {&ana}, "still fine");
+        SayAndWait(h, ana, {&ben}, "unaffected");
+        SayAndWait(h, ben, {&ana}, "still fine");
     }
 
     TEST_CASE("a Hello with an invalid UTF-8 nickname gets BadFrame and the connection closes")
@@ -290,7 +276,7 @@ TEST_SUITE("integration")
         h.WaitUntil([&] { return Contains(server.model.Log().back().text, "malformed frame"); },
                     "the server to log the malformed frame");
         CHECK(server.Count(ServerEvent::Kind::ClientJoined) == 2);
-        RoundTrip(h, ana, {&ben}, "unaffected");
+        SayAndWait(h, ana, {&ben}, "unaffected");
         CHECK(server.model.Clients().size() == 2);
     }
 
