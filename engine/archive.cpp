@@ -3,12 +3,14 @@
 #include "engine/archive.hpp"
 
 #include "engine/clock.hpp"
+#include "engine/file_names.hpp"
 #include "engine/utf8.hpp"
 
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <limits>
 #include <system_error>
 #include <utility>
@@ -73,6 +75,11 @@ public:
     {
         sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
     }
+    template <std::size_t N>
+    void Bind(int index, const std::array<std::uint8_t, N>& bytes)
+    {
+        sqlite3_bind_blob(m_stmt, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    }
 
     int Step() { return sqlite3_step(m_stmt); }
     void Reset()
@@ -86,6 +93,17 @@ public:
     {
         const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, column));
         return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, column))) : std::string();
+    }
+    bool IsNull(int column) { return sqlite3_column_type(m_stmt, column) == SQLITE_NULL; }
+    // Copies a BLOB column into `out` (at most out.size() bytes; the rest stays zero).
+    template <std::size_t N>
+    void Blob(int column, std::array<std::uint8_t, N>& out)
+    {
+        const void* bytes = sqlite3_column_blob(m_stmt, column);
+        const auto size = static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, column));
+        out.fill(0);
+        if (bytes)
+            std::memcpy(out.data(), bytes, std::min(size, out.size()));
     }
 
 private:
@@ -173,6 +191,20 @@ constexpr const char* Migrations[] = {
         INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
     END;
     )sql",
+    // v2: the file attached to a file message (a Public or Private message whose text is the file's
+    // name), one row per such message, written in the message's transaction.
+    R"sql(
+    CREATE TABLE files (
+        message_id INTEGER PRIMARY KEY REFERENCES messages (id),
+        size       INTEGER NOT NULL,
+        mime       TEXT NOT NULL,
+        sha256     BLOB NOT NULL CHECK (length(sha256) = 32),
+        thumb_w    INTEGER NOT NULL,
+        thumb_h    INTEGER NOT NULL,
+        image_w    INTEGER NOT NULL,
+        image_h    INTEGER NOT NULL
+    );
+    )sql",
 };
 
 constexpr int SchemaVersion = static_cast<int>(std::size(Migrations));
@@ -203,9 +235,17 @@ void Migrate(sqlite3* db)
     }
 }
 
-constexpr const char* Columns = "id, time_ms, kind, sender, recipient, text, client_id";
+// What every reader selects: the message (m) and its file row (f, all NULL for other messages).
+// Collect() reads them by position.
+constexpr const char* Columns = "m.id, m.time_ms, m.kind, m.sender, m.recipient, m.text, m.client_id,"
+                                " f.message_id, f.size, f.mime, f.sha256, f.thumb_w, f.thumb_h, f.image_w, f.image_h";
+// The file row is looked up by its primary key (the message's rowid) for each message found.
+constexpr const char* WithFile = " LEFT JOIN files AS f ON f.message_id = m.id ";
 
-std::string Select(const std::string& rest) { return std::string("SELECT ") + Columns + " FROM messages " + rest; }
+std::string Select(const std::string& rest)
+{
+    return std::string("SELECT ") + Columns + " FROM messages AS m" + WithFile + rest;
+}
 
 } // namespace
 
@@ -221,16 +261,17 @@ struct ArchiveDb
 
     Handle handle; // first member: destroyed after every statement
     std::string path;
-    Statement begin, commit, insert;
+    Statement begin, commit, insert, insertFile;
     // Conversation queries, [0]: older than a bound, newest first; [1]: newer than a bound, oldest first.
     Statement pagePublic[2], pageBetween[2], privateInvolving[2];
-    Statement since, search, byClientId, knownNick, lastLeave;
+    Statement since, search, visible, byClientId, knownNick, lastLeave;
 
     sqlite3* Db() const { return handle.db; }
 
     // The plans suit the archive without ANALYZE statistics (none are gathered: stale ones from a
     // young archive mislead the planner): CROSS JOIN puts FTS first, "+kind" keeps nick lookups on
-    // the sender index, the rest walk the rowid or (kind, id) from the bound.
+    // the sender index, the rest walk the rowid or (kind, id) from the bound. Each message found
+    // then fetches its file row by primary key (LEFT JOIN files).
     void PrepareAll()
     {
         sqlite3* db = handle.db;
@@ -238,6 +279,8 @@ struct ArchiveDb
         commit.Prepare(db, "COMMIT");
         insert.Prepare(db, "INSERT INTO messages (id, time_ms, kind, sender, recipient, text, client_id, sender_key,"
                            " recipient_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        insertFile.Prepare(db, "INSERT INTO files (message_id, size, mime, sha256, thumb_w, thumb_h, image_w, image_h)"
+                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         for (int newer = 0; newer < 2; ++newer)
         {
             const std::string bound = newer ? "id > ?1" : "id < ?1";
@@ -253,11 +296,13 @@ struct ArchiveDb
         }
         since.Prepare(db, Select("WHERE id > ?1 AND (?2 = '' OR kind <> 1 OR sender_key = ?2 OR recipient_key = ?2)"
                                  " ORDER BY id LIMIT ?3"));
-        search.Prepare(db, "SELECT m.id, m.time_ms, m.kind, m.sender, m.recipient, m.text, m.client_id"
-                           " FROM messages_fts CROSS JOIN messages AS m ON m.id = messages_fts.rowid"
-                           " WHERE messages_fts MATCH ?1"
-                           " AND (?2 = '' OR m.kind <> 1 OR m.sender_key = ?2 OR m.recipient_key = ?2)"
-                           " ORDER BY messages_fts.rowid DESC LIMIT ?3");
+        search.Prepare(db, std::string("SELECT ") + Columns +
+                               " FROM messages_fts CROSS JOIN messages AS m ON m.id = messages_fts.rowid" + WithFile +
+                               "WHERE messages_fts MATCH ?1"
+                               " AND (?2 = '' OR m.kind <> 1 OR m.sender_key = ?2 OR m.recipient_key = ?2)"
+                               " ORDER BY messages_fts.rowid DESC LIMIT ?3");
+        visible.Prepare(db, Select("WHERE id = ?1 AND (?2 = '' OR kind <> 1 OR sender_key = ?2 OR recipient_key = ?2)"
+                                   " LIMIT 1"));
         byClientId.Prepare(db, Select("WHERE sender_key = ?1 AND client_id = ?2 ORDER BY id DESC LIMIT 1"));
         knownNick.Prepare(db, "SELECT 1 FROM messages WHERE sender_key = ?1 AND +kind = 3 LIMIT 1");
         lastLeave.Prepare(db, "SELECT coalesce(max(id), 0) FROM messages WHERE sender_key = ?1 AND +kind = 4");
@@ -280,6 +325,17 @@ struct ArchiveDb
             m.to = statement.Text(4);
             m.text = statement.Text(5);
             m.clientMsgId = static_cast<std::uint64_t>(statement.Int(6));
+            if (!statement.IsNull(7))
+            {
+                StoredFile& file = m.file.emplace();
+                file.size = static_cast<std::uint64_t>(statement.Int(8));
+                file.mime = statement.Text(9);
+                statement.Blob(10, file.sha256);
+                file.thumbWidth = static_cast<std::uint16_t>(statement.Int(11));
+                file.thumbHeight = static_cast<std::uint16_t>(statement.Int(12));
+                file.imageWidth = static_cast<std::uint32_t>(statement.Int(13));
+                file.imageHeight = static_cast<std::uint32_t>(statement.Int(14));
+            }
         }
         if (rc != SQLITE_DONE)
             throw ArchiveError("cannot read the archive " + path + ": " + Problem(Db(), rc));
@@ -366,6 +422,12 @@ static std::string OneLine(std::string_view text)
     return out;
 }
 
+// " (2097152 bytes, sha256 ab12...)": what the log says about a file after its name.
+static std::string FileDetails(const StoredFile& file)
+{
+    return " (" + std::to_string(file.size) + " bytes, sha256 " + Sha256::Hex(file.sha256) + ")";
+}
+
 std::string FormatLogLine(const StoredMessage& message)
 {
     std::string line = "[" + LocalDateTime(message.timeMs) + "] ";
@@ -374,10 +436,17 @@ std::string FormatLogLine(const StoredMessage& message)
     switch (static_cast<StoredKind>(message.kind))
     {
     case StoredKind::Public:
-        line += from + ": " + text;
+        if (message.file)
+            line += from + " sent a file to everyone: " + text + FileDetails(*message.file);
+        else
+            line += from + ": " + text;
         break;
     case StoredKind::Private:
-        line += from + " -> " + OneLine(message.to) + " (private): " + text;
+        if (message.file)
+            line +=
+                from + " sent a file to " + OneLine(message.to) + " (private): " + text + FileDetails(*message.file);
+        else
+            line += from + " -> " + OneLine(message.to) + " (private): " + text;
         break;
     case StoredKind::Announce:
         line += "* Announcement: " + text;
@@ -548,6 +617,22 @@ static bool StoreRange(ArchiveDb& db, const std::vector<StoredMessage*>& message
             db.insert.Bind(8, FoldCase(m->from));
             db.insert.Bind(9, FoldCase(m->to));
             rc = db.insert.Step();
+            if (rc != SQLITE_DONE)
+                break;
+            if (!m->file)
+                continue;
+            // In the message's transaction: if this fails, the message is rolled back with it.
+            const StoredFile& file = *m->file;
+            Use useFile(db.insertFile);
+            db.insertFile.Bind(1, ToSqlId(m->id));
+            db.insertFile.Bind(2, static_cast<std::int64_t>(file.size)); // bit pattern kept, like client ids
+            db.insertFile.Bind(3, file.mime);
+            db.insertFile.Bind(4, file.sha256);
+            db.insertFile.Bind(5, static_cast<std::int64_t>(file.thumbWidth));
+            db.insertFile.Bind(6, static_cast<std::int64_t>(file.thumbHeight));
+            db.insertFile.Bind(7, static_cast<std::int64_t>(file.imageWidth));
+            db.insertFile.Bind(8, static_cast<std::int64_t>(file.imageHeight));
+            rc = db.insertFile.Step();
             if (rc != SQLITE_DONE)
                 break;
         }
@@ -759,6 +844,18 @@ std::vector<StoredMessage> ArchiveReader::Search(const std::string& viewer, cons
     m_db.search.Bind(2, FoldCase(viewer));
     m_db.search.Bind(3, ToSqlLimit(limit));
     return m_db.Collect(m_db.search, false);
+}
+
+std::optional<StoredMessage> ArchiveReader::Visible(const std::string& viewer, std::uint64_t id)
+{
+    if (id == 0 || id > static_cast<std::uint64_t>(NoBound))
+        return std::nullopt;
+    m_db.visible.Bind(1, static_cast<std::int64_t>(id));
+    m_db.visible.Bind(2, FoldCase(viewer));
+    auto found = m_db.Collect(m_db.visible, false);
+    if (found.empty())
+        return std::nullopt;
+    return std::move(found.front());
 }
 
 std::optional<StoredMessage> ArchiveReader::FindByClientId(const std::string& sender, std::uint64_t clientMsgId)

@@ -3,6 +3,7 @@
 // SQL statement and calls every callback. ArchiveReader exists only inside Read callbacks.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -23,6 +24,20 @@ namespace obrol::engine {
 // Same values as the wire's message kinds.
 enum class StoredKind : std::uint8_t { Public = 0, Private = 1, Announce = 2, Join = 3, Leave = 4 };
 
+// A file attached to a message (the message's text is the file's name).
+struct StoredFile
+{
+    std::uint64_t size = 0;
+    std::string mime;                      // e.g. "image/png", "application/octet-stream"
+    std::array<std::uint8_t, 32> sha256{}; // of the whole file
+    std::uint16_t thumbWidth = 0;          // server-made preview; 0 x 0: none
+    std::uint16_t thumbHeight = 0;
+    std::uint32_t imageWidth = 0; // an image's own size; 0: not an image, or not readable
+    std::uint32_t imageHeight = 0;
+
+    bool operator==(const StoredFile&) const = default;
+};
+
 struct StoredMessage
 {
     std::uint64_t id = 0;          // server message id (assigned by the caller, strictly increasing)
@@ -32,6 +47,9 @@ struct StoredMessage
     std::string to;                // Private: recipient nick; else empty
     std::string text;              // Leave: the reason (may be empty)
     std::uint64_t clientMsgId = 0; // sender's message id (0 for system records)
+    // Set: a file message (kind Public or Private; `text` is the file's name). Stored in the same
+    // transaction as the message, so a message never exists without its file row or vice versa.
+    std::optional<StoredFile> file;
 };
 
 class ArchiveError : public std::runtime_error
@@ -74,7 +92,8 @@ public:
     // maxBatch) in one transaction, appends them to chat_log.txt, then calls each `done` in
     // submission order: ok=true once committed, or ok=false and a user-facing error. A failed
     // batch is rolled back and retried one message per transaction, so one bad message (or a
-    // big one on a full disk) fails alone.
+    // big one on a full disk) fails alone. A file message and its file row share a transaction:
+    // both are stored or neither.
     void Append(StoredMessage message, Done done);
 
     // Any thread. Runs `fn` on the archive thread after every Append submitted before it.
@@ -145,6 +164,10 @@ public:
     // Full-text search of what viewer may see, newest first. The query is plain words: each is quoted (no FTS
     // syntax), all must match, the last one as a prefix unless the query ends in a space. Blank -> empty.
     std::vector<StoredMessage> Search(const std::string& viewer, const std::string& query, std::size_t limit);
+    // The message with this id if `viewer` may see it (the rules of Page: public kinds to everyone, Private
+    // only to its sender and recipient, case-insensitive; viewer empty = everything), else nullopt. The server
+    // checks a file download with it.
+    std::optional<StoredMessage> Visible(const std::string& viewer, std::uint64_t id);
     // The message stored from `sender` with this client id (an idempotent resend), if any. 0 never matches.
     std::optional<StoredMessage> FindByClientId(const std::string& sender, std::uint64_t clientMsgId);
     // Whether this nickname ever joined (a Join record exists), case-insensitive.

@@ -1,5 +1,6 @@
 #include "engine/file_names.hpp"
 
+#include "engine/image.hpp"
 #include "engine/utf8.hpp"
 
 #include <openssl/evp.h>
@@ -122,6 +123,43 @@ std::filesystem::path DefaultDownloadsDir()
         return home / "Downloads" / "Obrol";
     return std::filesystem::path("Downloads") / "Obrol";
 #endif
+}
+
+// [SECTION] Types
+
+std::string MimeType(std::string_view name, std::span<const std::uint8_t> head)
+{
+    switch (SniffImageFormat(head))
+    {
+    case ImageFormat::Png: return "image/png";
+    case ImageFormat::Jpeg: return "image/jpeg";
+    case ImageFormat::Gif: return "image/gif";
+    case ImageFormat::Bmp: return "image/bmp";
+    case ImageFormat::Unknown: break;
+    }
+    const std::size_t dot = name.find_last_of('.');
+    if (dot == std::string_view::npos)
+        return "application/octet-stream";
+    std::string ext(name.substr(dot + 1));
+    for (char& c : ext)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    static const std::pair<const char*, const char*> known[] = {
+        {"txt", "text/plain"},         {"md", "text/markdown"},       {"csv", "text/csv"},
+        {"html", "text/html"},         {"htm", "text/html"},          {"json", "application/json"},
+        {"pdf", "application/pdf"},    {"zip", "application/zip"},    {"gz", "application/gzip"},
+        {"tar", "application/x-tar"},  {"7z", "application/x-7z-compressed"},
+        {"mp3", "audio/mpeg"},         {"ogg", "audio/ogg"},          {"wav", "audio/wav"},
+        {"flac", "audio/flac"},        {"mp4", "video/mp4"},          {"webm", "video/webm"},
+        {"mkv", "video/x-matroska"},   {"svg", "image/svg+xml"},      {"webp", "image/webp"},
+        {"doc", "application/msword"}, {"odt", "application/vnd.oasis.opendocument.text"},
+        {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+        {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    };
+    for (const auto& [e, type] : known)
+        if (ext == e)
+            return type;
+    return "application/octet-stream";
 }
 
 // [SECTION] SHA-256

@@ -25,6 +25,10 @@ std::filesystem::path UniquePath(const std::filesystem::path& dir, const std::st
 // %USERPROFILE%\Downloads on Windows, ~/Downloads on macOS).
 std::filesystem::path DefaultDownloadsDir();
 
+// A MIME type for a file: from its first bytes for the image formats Obrol previews (never
+// trusting the name), else from its extension, else application/octet-stream.
+std::string MimeType(std::string_view name, std::span<const std::uint8_t> head);
+
 // Streaming SHA-256 (OpenSSL EVP): feed any number of chunks, then Finish once.
 class Sha256
 {

@@ -33,7 +33,22 @@ class Client::Core
 {
 public:
     Core(engine::EventQueue<ClientEvent>& events, ClientConfig config)
-        : events(events), config(std::move(config)), resolver(io), timer(io), token(RandomBits() | 1)
+        : events(events), config(std::move(config)), resolver(io), timer(io), token(RandomBits() | 1),
+          files(
+              io,
+              [this](TransferStatus status) {
+                  ClientEvent e;
+                  e.kind = ClientEvent::Kind::Transfer;
+                  e.transfer = std::move(status);
+                  Push(std::move(e));
+              },
+              [this](std::uint64_t fileId, std::vector<std::uint8_t> png) {
+                  ClientEvent e;
+                  e.kind = ClientEvent::Kind::Thumb;
+                  e.fileId = fileId;
+                  e.bytes = std::move(png);
+                  Push(std::move(e));
+              })
     {
     }
 
@@ -87,6 +102,10 @@ public:
             timer.cancel();
             connection = std::make_shared<Connection>(std::move(*socket), config.limits);
             socket.reset();
+            connection->OnWritten([this, id] {
+                if (id == attemptId)
+                    files.Pump();
+            });
             connection->Start([this, id](Message& m) { if (id == attemptId) OnMessage(m); },
                               [this, id](DecodeError e) {
                                   if (id == attemptId)
@@ -128,6 +147,7 @@ public:
     void DropAttempt()
     {
         joined = false;
+        files.SetConnection(nullptr, maxFileBytes);
         resolver.cancel();
         if (socket)
         {
@@ -155,10 +175,12 @@ public:
                 const std::chrono::milliseconds beat(welcome->heartbeatSeconds * 1000ull);
                 connection->SetHeartbeat(beat, beat * 3);
             }
+            maxFileBytes = welcome->maxFileBytes;
             ClientEvent e;
             e.kind = ClientEvent::Kind::Connected;
             e.welcome = std::move(*welcome);
             Push(std::move(e));
+            files.SetConnection(connection, maxFileBytes); // unfinished transfers resume
             // whatever the server has not acknowledged goes again; it stores each id once
             for (auto& [id, say] : unacked)
             {
@@ -206,9 +228,12 @@ public:
             e.search = std::move(*results);
             Push(std::move(e));
         }
+        else if (files.OnMessage(message))
+            return;
         else if (auto* ack = std::get_if<Ack>(&message))
         {
             unacked.erase(ack->clientMsgId);
+            files.OnAck(*ack);
             SeenLive(ack->id);
             ClientEvent e;
             e.kind = ClientEvent::Kind::Ack;
@@ -297,6 +322,7 @@ public:
         if (ended)
             return;
         ended = true;
+        files.EndAll(text);
         timer.cancel();
         resolver.cancel();
         if (socket)
@@ -340,6 +366,8 @@ public:
     bool ended = false;
     bool quitting = false;
     RefuseCode refuseCode = RefuseCode::BadHello;
+    std::uint64_t maxFileBytes = DefaultMaxFileBytes;
+    ClientFiles files; // after io: its disk thread joins before io goes
 };
 
 // [SECTION] Client: the facade used by the UI thread.
@@ -409,6 +437,44 @@ std::uint64_t Client::Search(std::string query, std::uint32_t limit)
             core->Send(request);
         });
     return token;
+}
+
+std::uint64_t Client::SendFile(std::string to, std::filesystem::path path)
+{
+    if (!m_core)
+        return 0;
+    const std::uint64_t id = m_nextClientMsgId++;
+    asio::post(m_core->io, [core = m_core.get(), id, to = std::move(to), path = std::move(path)]() mutable {
+        if (!core->ended)
+            core->files.Upload(id, std::move(to), std::move(path));
+    });
+    return id;
+}
+
+void Client::Download(const Chat& fileMessage, std::filesystem::path dir)
+{
+    if (!m_core || !fileMessage.file)
+        return;
+    asio::post(m_core->io, [core = m_core.get(), id = fileMessage.id, name = fileMessage.text, file = *fileMessage.file,
+                            dir = std::move(dir)]() mutable {
+        if (!core->ended)
+            core->files.Download(id, std::move(name), file.size, file.sha256, std::move(dir));
+    });
+}
+
+void Client::CancelTransfer(std::uint64_t id, TransferDirection direction)
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), id, direction] { core->files.Cancel(id, direction); });
+}
+
+void Client::RequestThumb(std::uint64_t fileId)
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), fileId] {
+            if (!core->ended)
+                core->files.RequestThumb(fileId);
+        });
 }
 
 void Client::DropConnection()

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/event_queue.hpp"
+#include "net/client_files.hpp"
 #include "net/connection.hpp"
 #include "net/protocol.hpp"
 
@@ -55,6 +56,8 @@ struct ClientEvent
         History,       // history (after Connected, or answering RequestHistory)
         SearchResults, // search
         Reconnecting,  // text: why the connection was lost; attempt, retryMs: when the next try starts
+        Transfer,      // transfer: an upload or download started, moved, finished or failed
+        Thumb,         // fileId, bytes: a file's preview (PNG; empty: none)
         Ended,         // reason, refuse (when Refused), text: human-readable why. Always the last event.
     };
     Kind kind = Kind::Connecting;
@@ -69,6 +72,9 @@ struct ClientEvent
     SearchResults search;
     int attempt = 0;
     std::int64_t retryMs = 0;
+    TransferStatus transfer;
+    std::uint64_t fileId = 0;
+    std::vector<std::uint8_t> bytes;
 };
 
 class Client
@@ -89,6 +95,14 @@ public:
     void RequestHistory(std::string conversation, std::uint64_t beforeId, std::uint32_t limit, bool around = false);
     // Full-text search over what this user may see -> SearchResults event with the returned token.
     std::uint64_t Search(std::string query, std::uint32_t limit = 50);
+    // Sends a file to everyone (to empty) or one user -> Transfer events, then an Ack (the file
+    // message's id) like a Say. Returns its client message id, or 0 without a connection.
+    std::uint64_t SendFile(std::string to, std::filesystem::path path);
+    // Fetches the file of a file message into `dir` -> Transfer events (id = the message id).
+    void Download(const Chat& fileMessage, std::filesystem::path dir);
+    void CancelTransfer(std::uint64_t id, TransferDirection direction);
+    // A file message's preview -> Thumb event.
+    void RequestThumb(std::uint64_t fileId);
     // Closes the socket abruptly, as a network failure would (tests, and a "reconnect now").
     void DropConnection();
     bool Active() const { return m_active.load(std::memory_order_acquire); }

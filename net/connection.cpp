@@ -128,6 +128,8 @@ void Connection::DoWrite()
             if (self->m_closing)
                 self->Close(self->m_closeCause, self->m_closeWhy);
         }
+        if (self->m_onWritten && !self->m_closed && !self->m_closing)
+            self->m_onWritten();
     });
 }
 
@@ -166,6 +168,7 @@ void Connection::Close(CloseCause cause, const std::string& why)
     m_onMessage = nullptr;
     m_onBadFrame = nullptr;
     m_onClosed = nullptr;
+    m_onWritten = nullptr;
     if (onClosed)
         onClosed(cause, why);
 }

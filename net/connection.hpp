@@ -50,6 +50,8 @@ public:
     const std::string& RemoteAddress() const { return m_remote; }
     std::size_t QueuedBytes() const { return m_queuedBytes; }
     void SetHeartbeat(std::chrono::milliseconds heartbeat, std::chrono::milliseconds idleTimeout);
+    // Called after every completed write (the queue got shorter): file senders queue more then.
+    void OnWritten(std::function<void()> handler) { m_onWritten = std::move(handler); }
 
 private:
     void DoRead();
@@ -62,7 +64,7 @@ private:
     ConnectionLimits m_limits;
     std::string m_remote;
     FrameReader m_reader;
-    std::array<std::uint8_t, std::size_t{16} * 1024> m_readBuffer{};
+    std::array<std::uint8_t, std::size_t{64} * 1024> m_readBuffer{};
     std::deque<FrameBytes> m_queue;
     std::vector<FrameBytes> m_inflight;
     std::vector<asio::const_buffer> m_buffers;
@@ -79,6 +81,7 @@ private:
     MessageHandler m_onMessage;
     BadFrameHandler m_onBadFrame;
     CloseHandler m_onClosed;
+    std::function<void()> m_onWritten;
 };
 
 } // namespace obrol::net

@@ -94,8 +94,29 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
                        std::to_string(MaxTextBytes) + ")";
         return done(result);
     }
+    PostChecked(from, *sender, to, std::move(text), std::nullopt, clientMsgId, std::move(done));
+}
+
+void Hub::PostFile(const std::string& sender, const std::string& to, const std::string& name, const FileInfo& file,
+                   std::uint64_t clientMsgId, PostDone done)
+{
+    // the sender's connection may have dropped while the upload was being checked: the file is
+    // complete, so it is posted anyway (and acknowledged when the sender offers it again)
+    PostChecked(Find(sender), sender, to, name, file, clientMsgId, std::move(done));
+}
+
+void Hub::PostChecked(Participant* from, const std::string& senderNick, const std::string& to, std::string text,
+                      std::optional<FileInfo> file, std::uint64_t clientMsgId, PostDone done)
+{
+    PostResult result;
+    const std::string* sender = &senderNick;
+    const auto record = [&](ChatKind kind, std::string recipient) {
+        Chat chat = Record(kind, *sender, std::move(recipient), std::move(text));
+        chat.file = std::move(file);
+        return chat;
+    };
     if (to.empty())
-        return StorePost(from, Record(ChatKind::Public, *sender, {}, std::move(text)), clientMsgId, std::move(done));
+        return StorePost(from, record(ChatKind::Public, {}), clientMsgId, std::move(done));
     if (engine::FoldCase(to) == engine::FoldCase(*sender))
     {
         result.code = ErrorCode::UnknownUser;
@@ -103,8 +124,7 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
         return done(result);
     }
     if (Participant* recipient = Find(to))
-        return StorePost(from, Record(ChatKind::Private, *sender, *NickOf(recipient), std::move(text)), clientMsgId,
-                         std::move(done));
+        return StorePost(from, record(ChatKind::Private, *NickOf(recipient)), clientMsgId, std::move(done));
     if (!m_knownNick)
     {
         result.code = ErrorCode::UnknownUser;
@@ -113,7 +133,7 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
     }
     // Offline: keep it for them if they have been here before. The id is taken only once we
     // know, so ids stay in commit order.
-    m_knownNick(to, [this, from, to, clientMsgId, sender = *sender, text = std::move(text),
+    m_knownNick(to, [this, from, to, clientMsgId, sender = *sender, text = std::move(text), file = std::move(file),
                      done = std::move(done)](bool known) mutable {
         if (!known)
         {
@@ -123,8 +143,9 @@ void Hub::Post(Participant* from, const std::string& to, const std::string& rawT
             return done(r);
         }
         Participant* recipient = Find(to); // may have joined meanwhile
-        StorePost(from, Record(ChatKind::Private, sender, recipient ? *NickOf(recipient) : to, std::move(text)),
-                  clientMsgId, std::move(done));
+        Chat chat = Record(ChatKind::Private, sender, recipient ? *NickOf(recipient) : to, std::move(text));
+        chat.file = std::move(file);
+        StorePost(from, chat, clientMsgId, std::move(done));
     });
 }
 
@@ -144,14 +165,15 @@ void Hub::StorePost(Participant* from, const Chat& record, std::uint64_t clientM
         if (record.kind == ChatKind::Private)
         {
             // delivered now if the recipient is online, else with their history when they join
+            SharedFrames frames;
             if (Participant* recipient = Find(record.to))
-            {
-                SharedFrames frames;
                 recipient->Deliver(record, frames);
-            }
+            // the sender of a file learns its details (hash, preview) from the message itself
+            if (record.file && sender)
+                sender->Deliver(record, frames);
         }
         else
-            Broadcast(record, sender);
+            Broadcast(record, record.file ? nullptr : sender);
         if (m_observer)
             m_observer(record, sender);
         r.ok = true;

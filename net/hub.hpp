@@ -75,6 +75,10 @@ public:
     // `done` runs once the message is stored and delivered, or refused. A private message to
     // a known but offline nickname is stored and delivered when they next join.
     void Post(Participant* from, const std::string& to, const std::string& text, std::uint64_t clientMsgId, PostDone done);
+    // A file message (its text is the file's name, already made safe by the caller): stored and
+    // delivered like a message, to everyone or one (possibly offline) user, and to its sender too.
+    void PostFile(const std::string& sender, const std::string& to, const std::string& name, const FileInfo& file,
+                  std::uint64_t clientMsgId, PostDone done);
     void Announce(const std::string& text);
 
     std::vector<std::string> Users() const; // sorted case-insensitively
@@ -89,6 +93,8 @@ private:
     void Broadcast(const Chat& chat, Participant* except);
     // Stores a public or private message, then delivers it and answers `done`.
     void StorePost(Participant* from, const Chat& record, std::uint64_t clientMsgId, PostDone done);
+    void PostChecked(Participant* from, const std::string& senderNick, const std::string& to, std::string text,
+                     std::optional<FileInfo> file, std::uint64_t clientMsgId, PostDone done);
 
     std::unordered_map<std::string, Participant*> m_byKey; // case-folded nick -> participant
     std::unordered_map<Participant*, std::string> m_nicks;

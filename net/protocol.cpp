@@ -2,6 +2,7 @@
 
 #include "engine/utf8.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -30,6 +31,13 @@ public:
         U32(static_cast<std::uint32_t>(s.size()));
         m_out.insert(m_out.end(), s.begin(), s.end());
     }
+    void Bytes(const std::vector<std::uint8_t>& b)
+    {
+        U32(static_cast<std::uint32_t>(b.size()));
+        m_out.insert(m_out.end(), b.begin(), b.end());
+    }
+    void Raw(std::span<const std::uint8_t> b) { m_out.insert(m_out.end(), b.begin(), b.end()); }
+    void Reserve(std::size_t n) { m_out.reserve(HeaderBytes + n); }
 
     std::vector<std::uint8_t> Finish()
     {
@@ -65,6 +73,15 @@ template <> constexpr FrameType TypeOf<History>() { return FrameType::History; }
 template <> constexpr FrameType TypeOf<HistoryRequest>() { return FrameType::HistoryRequest; }
 template <> constexpr FrameType TypeOf<SearchRequest>() { return FrameType::SearchRequest; }
 template <> constexpr FrameType TypeOf<SearchResults>() { return FrameType::SearchResults; }
+template <> constexpr FrameType TypeOf<FileOffer>() { return FrameType::FileOffer; }
+template <> constexpr FrameType TypeOf<FileAccept>() { return FrameType::FileAccept; }
+template <> constexpr FrameType TypeOf<FileChunk>() { return FrameType::FileChunk; }
+template <> constexpr FrameType TypeOf<FileProgress>() { return FrameType::FileProgress; }
+template <> constexpr FrameType TypeOf<FileEnd>() { return FrameType::FileEnd; }
+template <> constexpr FrameType TypeOf<FileAbort>() { return FrameType::FileAbort; }
+template <> constexpr FrameType TypeOf<FileGet>() { return FrameType::FileGet; }
+template <> constexpr FrameType TypeOf<ThumbGet>() { return FrameType::ThumbGet; }
+template <> constexpr FrameType TypeOf<Thumb>() { return FrameType::Thumb; }
 
 void Put(Writer& w, const Hello& m) { w.U16(m.version); w.Str(m.nick); w.Str(m.software); }
 void Put(Writer& w, const Welcome& m)
@@ -78,6 +95,7 @@ void Put(Writer& w, const Welcome& m)
     w.U32(static_cast<std::uint32_t>(m.users.size()));
     for (const auto& u : m.users)
         w.Str(u);
+    w.U64(m.maxFileBytes);
 }
 void Put(Writer& w, const Refuse& m) { w.U8(static_cast<std::uint8_t>(m.code)); w.Str(m.reason); }
 void Put(Writer& w, const Say& m) { w.U64(m.clientMsgId); w.Str(m.to); w.Str(m.text); }
@@ -89,6 +107,17 @@ void Put(Writer& w, const Chat& m)
     w.Str(m.from);
     w.Str(m.to);
     w.Str(m.text);
+    w.U8(m.file ? 1 : 0);
+    if (m.file)
+    {
+        w.U64(m.file->size);
+        w.Str(m.file->mime);
+        w.Raw(m.file->sha256);
+        w.U16(m.file->thumbWidth);
+        w.U16(m.file->thumbHeight);
+        w.U32(m.file->imageWidth);
+        w.U32(m.file->imageHeight);
+    }
 }
 void Put(Writer& w, const Ack& m) { w.U64(m.clientMsgId); w.U64(m.id); w.I64(m.timeMs); }
 void Put(Writer& w, const Error& m) { w.U8(static_cast<std::uint8_t>(m.code)); w.U64(m.clientMsgId); w.Str(m.text); }
@@ -113,6 +142,27 @@ void Put(Writer& w, const History& m)
 void Put(Writer& w, const HistoryRequest& m) { w.Str(m.conversation); w.U64(m.beforeId); w.U32(m.limit); w.U8(m.around ? 1 : 0); }
 void Put(Writer& w, const SearchRequest& m) { w.U64(m.token); w.Str(m.query); w.U32(m.limit); }
 void Put(Writer& w, const SearchResults& m) { w.U64(m.token); PutChats(w, m.chats); }
+void Put(Writer& w, const FileOffer& m) { w.U64(m.id); w.Str(m.to); w.Str(m.name); w.U64(m.size); }
+void Put(Writer& w, const FileAccept& m) { w.U64(m.id); w.U64(m.offset); }
+void Put(Writer& w, const FileChunk& m)
+{
+    w.Reserve(20 + m.bytes.size());
+    w.U64(m.id);
+    w.U64(m.offset);
+    w.Bytes(m.bytes);
+}
+void Put(Writer& w, const FileProgress& m) { w.U64(m.id); w.U8(static_cast<std::uint8_t>(m.direction)); w.U64(m.received); }
+void Put(Writer& w, const FileEnd& m) { w.U64(m.id); w.Raw(m.sha256); }
+void Put(Writer& w, const FileAbort& m)
+{
+    w.U64(m.id);
+    w.U8(static_cast<std::uint8_t>(m.direction));
+    w.U8(static_cast<std::uint8_t>(m.code));
+    w.Str(m.reason);
+}
+void Put(Writer& w, const FileGet& m) { w.U64(m.id); w.U64(m.offset); }
+void Put(Writer& w, const ThumbGet& m) { w.U64(m.id); }
+void Put(Writer& w, const Thumb& m) { w.U64(m.id); w.Bytes(m.png); }
 
 } // namespace
 
@@ -171,6 +221,37 @@ public:
         return s;
     }
 
+    std::vector<std::uint8_t> Bytes(std::size_t limit)
+    {
+        const std::uint32_t length = U32();
+        if (error != DecodeError::None)
+            return {};
+        if (length > Remaining())
+        {
+            Fail(length > MaxFramePayload ? DecodeError::BadLength : DecodeError::Truncated);
+            return {};
+        }
+        if (length > limit)
+        {
+            Fail(DecodeError::BadLength);
+            return {};
+        }
+        std::vector<std::uint8_t> b(m_in.begin() + static_cast<std::ptrdiff_t>(m_pos),
+                                    m_in.begin() + static_cast<std::ptrdiff_t>(m_pos + length));
+        m_pos += length;
+        return b;
+    }
+
+    template <std::size_t N> void Raw(std::array<std::uint8_t, N>& out)
+    {
+        if (error != DecodeError::None)
+            return;
+        if (Remaining() < N)
+            return Fail(DecodeError::Truncated);
+        std::copy_n(m_in.begin() + static_cast<std::ptrdiff_t>(m_pos), N, out.begin());
+        m_pos += N;
+    }
+
     std::size_t Remaining() const { return m_in.size() - m_pos; }
 
     void Fail(DecodeError e)
@@ -215,6 +296,8 @@ template <class E> E Enum(Reader& r, std::uint8_t max, std::uint8_t min = 0)
     return static_cast<E>(v);
 }
 
+bool Flag(Reader& r);
+
 void Get(Reader& r, Hello& m) { m.version = r.U16(); m.nick = r.Str(MaxNickBytes); m.software = r.Str(256); }
 void Get(Reader& r, Welcome& m)
 {
@@ -234,6 +317,7 @@ void Get(Reader& r, Welcome& m)
     m.users.reserve(count);
     for (std::uint32_t i = 0; i < count && r.error == DecodeError::None; ++i)
         m.users.push_back(r.Str(MaxNickBytes));
+    m.maxFileBytes = r.U64();
 }
 void Get(Reader& r, Refuse& m) { m.code = Enum<RefuseCode>(r, 5, 1); m.reason = r.Str(4096); }
 void Get(Reader& r, Say& m) { m.clientMsgId = r.U64(); m.to = r.Str(MaxNickBytes); m.text = r.Str(MaxFramePayload); }
@@ -245,6 +329,19 @@ void Get(Reader& r, Chat& m)
     m.from = r.Str(MaxNickBytes);
     m.to = r.Str(MaxNickBytes);
     m.text = r.Str(MaxFramePayload);
+    if (Flag(r))
+    {
+        if (r.error == DecodeError::None && m.kind != ChatKind::Public && m.kind != ChatKind::Private)
+            return r.Fail(DecodeError::BadValue); // only messages carry files
+        FileInfo& f = m.file.emplace();
+        f.size = r.U64();
+        f.mime = r.Str(255);
+        r.Raw(f.sha256);
+        f.thumbWidth = r.U16();
+        f.thumbHeight = r.U16();
+        f.imageWidth = r.U32();
+        f.imageHeight = r.U32();
+    }
 }
 void Get(Reader& r, Ack& m) { m.clientMsgId = r.U64(); m.id = r.U64(); m.timeMs = r.I64(); }
 void Get(Reader& r, Error& m) { m.code = Enum<ErrorCode>(r, 7, 1); m.clientMsgId = r.U64(); m.text = r.Str(4096); }
@@ -262,8 +359,8 @@ bool Flag(Reader& r)
 void GetChats(Reader& r, std::vector<Chat>& chats)
 {
     const std::uint32_t count = r.U32();
-    // a Chat takes at least 8+8+1+4+4+4 bytes: reject impossible counts before allocating
-    if (r.error == DecodeError::None && (count > MaxHistoryChats || count > r.Remaining() / 29))
+    // a Chat takes at least 8+8+1+4+4+4+1 bytes: reject impossible counts before allocating
+    if (r.error == DecodeError::None && (count > MaxHistoryChats || count > r.Remaining() / 30))
     {
         r.Fail(DecodeError::BadLength);
         return;
@@ -283,6 +380,21 @@ void Get(Reader& r, History& m)
 void Get(Reader& r, HistoryRequest& m) { m.conversation = r.Str(MaxNickBytes); m.beforeId = r.U64(); m.limit = r.U32(); m.around = Flag(r); }
 void Get(Reader& r, SearchRequest& m) { m.token = r.U64(); m.query = r.Str(1024); m.limit = r.U32(); }
 void Get(Reader& r, SearchResults& m) { m.token = r.U64(); GetChats(r, m.chats); }
+void Get(Reader& r, FileOffer& m) { m.id = r.U64(); m.to = r.Str(MaxNickBytes); m.name = r.Str(MaxFileNameBytes); m.size = r.U64(); }
+void Get(Reader& r, FileAccept& m) { m.id = r.U64(); m.offset = r.U64(); }
+void Get(Reader& r, FileChunk& m) { m.id = r.U64(); m.offset = r.U64(); m.bytes = r.Bytes(FileChunkBytes); }
+void Get(Reader& r, FileProgress& m) { m.id = r.U64(); m.direction = Enum<TransferDirection>(r, 1); m.received = r.U64(); }
+void Get(Reader& r, FileEnd& m) { m.id = r.U64(); r.Raw(m.sha256); }
+void Get(Reader& r, FileAbort& m)
+{
+    m.id = r.U64();
+    m.direction = Enum<TransferDirection>(r, 1);
+    m.code = Enum<FileAbortCode>(r, 7, 1);
+    m.reason = r.Str(4096);
+}
+void Get(Reader& r, FileGet& m) { m.id = r.U64(); m.offset = r.U64(); }
+void Get(Reader& r, ThumbGet& m) { m.id = r.U64(); }
+void Get(Reader& r, Thumb& m) { m.id = r.U64(); m.png = r.Bytes(MaxFramePayload - 12); }
 
 template <class T> DecodeError DecodeAs(std::span<const std::uint8_t> payload, Message& out)
 {
@@ -326,6 +438,15 @@ DecodeError DecodePayload(std::uint8_t type, std::span<const std::uint8_t> paylo
     case FrameType::HistoryRequest: return DecodeAs<HistoryRequest>(payload, out);
     case FrameType::SearchRequest: return DecodeAs<SearchRequest>(payload, out);
     case FrameType::SearchResults: return DecodeAs<SearchResults>(payload, out);
+    case FrameType::FileOffer: return DecodeAs<FileOffer>(payload, out);
+    case FrameType::FileAccept: return DecodeAs<FileAccept>(payload, out);
+    case FrameType::FileChunk: return DecodeAs<FileChunk>(payload, out);
+    case FrameType::FileProgress: return DecodeAs<FileProgress>(payload, out);
+    case FrameType::FileEnd: return DecodeAs<FileEnd>(payload, out);
+    case FrameType::FileAbort: return DecodeAs<FileAbort>(payload, out);
+    case FrameType::FileGet: return DecodeAs<FileGet>(payload, out);
+    case FrameType::ThumbGet: return DecodeAs<ThumbGet>(payload, out);
+    case FrameType::Thumb: return DecodeAs<Thumb>(payload, out);
     case FrameType::SayAgain:
     {
         const DecodeError e = DecodeAs<Say>(payload, out);
@@ -414,6 +535,21 @@ const char* ChatKindName(ChatKind kind)
     case ChatKind::Announce: return "announce";
     case ChatKind::Join: return "join";
     case ChatKind::Leave: return "leave";
+    }
+    return "?";
+}
+
+const char* FileAbortCodeName(FileAbortCode code)
+{
+    switch (code)
+    {
+    case FileAbortCode::Cancelled: return "cancelled";
+    case FileAbortCode::TooLarge: return "too-large";
+    case FileAbortCode::StorageFailed: return "storage-failed";
+    case FileAbortCode::Corrupted: return "corrupted";
+    case FileAbortCode::NotFound: return "not-found";
+    case FileAbortCode::Invalid: return "invalid";
+    case FileAbortCode::UnknownUser: return "unknown-user";
     }
     return "?";
 }

@@ -2,7 +2,9 @@
 // decoded by pure functions with no I/O. Safe on any thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -11,11 +13,14 @@
 
 namespace obrol::net {
 
-constexpr std::uint16_t ProtocolVersion = 1;
+constexpr std::uint16_t ProtocolVersion = 2;
 constexpr std::size_t HeaderBytes = 5;                // u32 payload length (big-endian) + u8 type
 constexpr std::uint32_t MaxFramePayload = 1u << 20;   // 1 MiB: anything longer is a protocol error
 constexpr std::size_t MaxTextBytes = std::size_t{16} * 1024;       // one chat message
 constexpr std::size_t MaxNickBytes = 128;             // 32 code points of up to 4 bytes
+constexpr std::size_t MaxFileNameBytes = 1024;        // as offered; receivers shorten it further
+constexpr std::uint32_t FileChunkBytes = 256u * 1024; // file data travels in chunks of at most this
+constexpr std::uint64_t DefaultMaxFileBytes = std::uint64_t{1} << 30; // 1 GiB unless the server says otherwise
 
 enum class FrameType : std::uint8_t
 {
@@ -35,6 +40,15 @@ enum class FrameType : std::uint8_t
     Ping = 0x20,
     Pong = 0x21,
     Bye = 0x22,
+    FileOffer = 0x30,    // client -> server: I want to upload this file
+    FileAccept = 0x31,   // server -> client: send it from this offset
+    FileChunk = 0x32,    // either way: raw file bytes at an offset
+    FileProgress = 0x33, // either way: the receiver has stored this many bytes (the sender's window)
+    FileEnd = 0x34,      // client -> server: every byte sent; here is its SHA-256
+    FileAbort = 0x35,    // either way: a transfer stops, and why
+    FileGet = 0x36,      // client -> server: send me this file from this offset
+    ThumbGet = 0x37,     // client -> server: send me this file's preview
+    Thumb = 0x38,        // server -> client: a preview (PNG)
 };
 
 enum class ChatKind : std::uint8_t { Public = 0, Private = 1, Announce = 2, Join = 3, Leave = 4 };
@@ -50,6 +64,19 @@ enum class ErrorCode : std::uint8_t
     BadFrame = 5,      // malformed frame; the connection closes after this error
     FrameTooLarge = 6, // oversize frame; the connection closes after this error
     StorageFailed = 7, // the server could not store the message (e.g. its disk is full); it was not delivered
+};
+
+enum class TransferDirection : std::uint8_t { Upload = 0, Download = 1 };
+
+enum class FileAbortCode : std::uint8_t
+{
+    Cancelled = 1,     // the other side cancelled it
+    TooLarge = 2,      // over the server's --max-file-size
+    StorageFailed = 3, // could not write it (full disk, permissions)
+    Corrupted = 4,     // the SHA-256 or the size does not match: never kept
+    NotFound = 5,      // no such file, or not one this user may see
+    Invalid = 6,       // bad name, unknown transfer, bytes out of order
+    UnknownUser = 7,   // a private file to someone who never joined
 };
 
 enum class ByeReason : std::uint8_t { Quit = 0, ServerStopping = 1, Kicked = 2, Timeout = 3, SlowReader = 4, ProtocolError = 5 };
@@ -72,6 +99,7 @@ struct Welcome
     std::uint32_t heartbeatSeconds = 0;
     std::uint32_t maxTextBytes = MaxTextBytes;
     std::vector<std::string> users; // everyone online, including this client
+    std::uint64_t maxFileBytes = DefaultMaxFileBytes; // the server refuses larger files (0: no files at all)
 };
 
 // Server -> client: the handshake failed; the server closes the connection after it.
@@ -97,6 +125,20 @@ struct Say
     bool resend = false;           // encoded as FrameType::SayAgain
 };
 
+// A file attached to a Public or Private message; the message's text is the file's name.
+// The file's id (for FileGet/ThumbGet) is the message id.
+struct FileInfo
+{
+    std::uint64_t size = 0;
+    std::string mime;
+    std::array<std::uint8_t, 32> sha256{};
+    std::uint16_t thumbWidth = 0; // the server's preview (0 x 0: none; fetch it with ThumbGet)
+    std::uint16_t thumbHeight = 0;
+    std::uint32_t imageWidth = 0; // an image's own size (0: not an image, or unreadable)
+    std::uint32_t imageHeight = 0;
+    friend bool operator==(const FileInfo&, const FileInfo&) = default;
+};
+
 // Server -> client: something that happened in a conversation, with the server's id and time.
 struct Chat
 {
@@ -105,7 +147,8 @@ struct Chat
     ChatKind kind = ChatKind::Public;
     std::string from; // sender (Join/Leave: who); empty for announcements
     std::string to;   // recipient of a private message, otherwise empty
-    std::string text; // message text; Leave: the reason
+    std::string text; // message text; Leave: the reason; a file: its name
+    std::optional<FileInfo> file = std::nullopt; // Public/Private only
 };
 
 // Server -> sender: a Say was accepted and delivered under this id and time.
@@ -169,8 +212,70 @@ struct Bye
     std::string text;
 };
 
+// Client -> server: an upload. Answered by FileAccept (send from its offset) or FileAbort. Offering
+// the same id again (after a reconnect) resumes: the offset is what the server already holds.
+// Once stored, the file message is acknowledged like a Say (Ack with clientMsgId = id).
+struct FileOffer
+{
+    std::uint64_t id = 0; // the sender's message id (same space as Say.clientMsgId)
+    std::string to;       // "" everyone, else one nickname
+    std::string name;
+    std::uint64_t size = 0;
+};
+
+struct FileAccept
+{
+    std::uint64_t id = 0;
+    std::uint64_t offset = 0;
+};
+
+// Upload: id is the FileOffer id; download: the file's message id. Offsets are contiguous.
+struct FileChunk
+{
+    std::uint64_t id = 0;
+    std::uint64_t offset = 0;
+    std::vector<std::uint8_t> bytes; // at most FileChunkBytes
+};
+
+// The receiver of chunks has stored `received` bytes: the sender keeps at most a window ahead.
+struct FileProgress
+{
+    std::uint64_t id = 0;
+    TransferDirection direction = TransferDirection::Upload;
+    std::uint64_t received = 0;
+};
+
+struct FileEnd
+{
+    std::uint64_t id = 0;
+    std::array<std::uint8_t, 32> sha256{};
+};
+
+struct FileAbort
+{
+    std::uint64_t id = 0;
+    TransferDirection direction = TransferDirection::Upload;
+    FileAbortCode code = FileAbortCode::Cancelled;
+    std::string reason;
+};
+
+struct FileGet
+{
+    std::uint64_t id = 0;     // the file message's id
+    std::uint64_t offset = 0; // resume: bytes already held
+};
+
+struct ThumbGet { std::uint64_t id = 0; };
+
+struct Thumb
+{
+    std::uint64_t id = 0;
+    std::vector<std::uint8_t> png; // empty: no preview
+};
+
 using Message = std::variant<Hello, Welcome, Refuse, Say, Chat, Ack, Error, Ping, Pong, Bye, Resume, History,
-                             HistoryRequest, SearchRequest, SearchResults>;
+                             HistoryRequest, SearchRequest, SearchResults, FileOffer, FileAccept, FileChunk,
+                             FileProgress, FileEnd, FileAbort, FileGet, ThumbGet, Thumb>;
 
 constexpr std::uint32_t MaxHistoryChats = 2000; // per History / SearchResults frame
 
@@ -230,6 +335,7 @@ private:
 };
 
 const char* ChatKindName(ChatKind kind);
+const char* FileAbortCodeName(FileAbortCode code);
 const char* ByeReasonText(ByeReason reason);
 
 } // namespace obrol::net

@@ -3,6 +3,7 @@
 #include "net/server.hpp"
 
 #include "net/server_core.hpp"
+#include "net/server_files.hpp"
 #include "net/session.hpp"
 
 namespace obrol::net {
@@ -18,6 +19,9 @@ Chat ToChat(const engine::StoredMessage& m)
     chat.from = m.from;
     chat.to = m.to;
     chat.text = m.text;
+    if (m.file)
+        chat.file = FileInfo{m.file->size,       m.file->mime,       m.file->sha256,     m.file->thumbWidth,
+                             m.file->thumbHeight, m.file->imageWidth, m.file->imageHeight};
     return chat;
 }
 
@@ -34,6 +38,10 @@ void Server::Core::Commit(const Chat& record, std::uint64_t clientMsgId, Hub::Do
     m.to = record.to;
     m.text = record.text;
     m.clientMsgId = clientMsgId; // lets a resend be recognised
+    if (record.file)
+        m.file = engine::StoredFile{record.file->size,       record.file->mime,       record.file->sha256,
+                                    record.file->thumbWidth, record.file->thumbHeight, record.file->imageWidth,
+                                    record.file->imageHeight};
     // The guard keeps io.run() going until the answer is back: a stop never loses an ack.
     auto guard = std::make_shared<WorkGuard>(io.get_executor());
     archive->Append(std::move(m), [this, guard, done = std::move(done)](bool ok, const std::string& error) mutable {
@@ -75,6 +83,25 @@ void Server::Core::Open()
     }
     if (!archive)
         hub.DisableOfflineDelivery(); // nothing is kept: a private message needs its recipient online
+    try
+    {
+        files = std::make_unique<ServerFiles>(*this);
+        if (archive)
+            files->Open(config.dataDir / "files", false);
+        else
+            files->Open(std::filesystem::temp_directory_path() /
+                            ("obrol-files-" + std::to_string(engine::NowMs()) + "-" + std::to_string(reinterpret_cast<std::uintptr_t>(this) & 0xFFFF)),
+                        true);
+    }
+    catch (const std::exception& e)
+    {
+        ServerEvent failed;
+        failed.kind = ServerEvent::Kind::StartFailed;
+        failed.text = e.what();
+        startFailed = true;
+        Emit(std::move(failed));
+        return;
+    }
     asio::error_code ec;
     const auto address = asio::ip::make_address(config.bind, ec);
     if (ec)
@@ -159,6 +186,8 @@ void Server::Core::Shutdown(std::string why)
 
 void Server::Core::OnChat(const Chat& chat, Participant* sender)
 {
+    if (files)
+        files->Remember(chat);
     ServerEvent e;
     e.kind = ServerEvent::Kind::Chat;
     e.chat = chat;

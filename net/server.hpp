@@ -24,9 +24,10 @@ struct ServerConfig
     std::uint16_t port = 55000; // 0: any free port (reported in the Started event)
     std::string name = "Obrol";
     std::size_t maxClients = 1000;
-    std::filesystem::path dataDir; // archive.db + chat_log.txt; empty: keep nothing (no history)
+    std::filesystem::path dataDir; // archive.db, chat_log.txt, files/; empty: keep nothing (files only while running)
     std::size_t historyLimit = 100; // messages sent to a client when it joins
     std::int64_t archiveMaxPages = 0; // test hook: cap archive.db's size to simulate a full disk
+    std::uint64_t maxFileBytes = DefaultMaxFileBytes; // larger files are refused before a byte is sent; 0: no files
     ConnectionLimits limits;
 };
 

@@ -13,6 +13,7 @@
 namespace obrol::net {
 
 class Session;
+class ServerFiles;
 
 Chat ToChat(const engine::StoredMessage& m);
 
@@ -21,7 +22,8 @@ constexpr std::size_t AnswerBudget = MaxFramePayload - 4096;
 
 inline std::size_t EncodedSize(const engine::StoredMessage& m)
 {
-    return 8 + 8 + 1 + 3 * 4 + m.from.size() + m.to.size() + m.text.size();
+    return 8 + 8 + 1 + 3 * 4 + m.from.size() + m.to.size() + m.text.size() + 1 +
+           (m.file ? 8 + 4 + m.file->mime.size() + 32 + 2 * 2 + 2 * 4 : 0);
 }
 
 // Keeps the newest (the tail of an ascending list) that fit; true when any were dropped.
@@ -115,6 +117,7 @@ public:
     asio::ip::tcp::acceptor acceptor;
     // declared after io: destroyed first, so its last callbacks can still post (and are dropped)
     std::unique_ptr<engine::Archive> archive;
+    std::unique_ptr<ServerFiles> files; // destroyed before the archive: its last answers may still arrive
     Hub hub;
     std::unordered_map<std::uint64_t, std::shared_ptr<Session>> sessions;
     std::uint64_t nextSessionId = 1;

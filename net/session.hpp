@@ -4,6 +4,7 @@
 
 #include "engine/utf8.hpp"
 #include "net/server_core.hpp"
+#include "net/server_files.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -21,6 +22,10 @@ public:
     void Start()
     {
         auto self = shared_from_this();
+        m_conn->OnWritten([weak = weak_from_this()] {
+            if (auto self = weak.lock(); self && self->m_core.files)
+                self->m_core.files->Pump(self);
+        });
         m_conn->Start([self](Message& m) { self->OnMessage(m); },
                       [self](DecodeError e) { self->OnBadFrame(e); },
                       [self](CloseCause cause, const std::string& why) { self->OnClosed(cause, why); });
@@ -57,6 +62,8 @@ public:
     }
 
     std::uint64_t Id() const { return m_id; }
+    bool Joined() const { return m_joined; }
+    Connection& Conn() { return *m_conn; }
     std::uint64_t Token() const { return m_token; }
     const std::string& Nick() const { return m_nick; }
     const std::string& Address() const { return m_conn->RemoteAddress(); }
@@ -82,6 +89,8 @@ private:
             OnHistoryRequest(*request);
         else if (auto* search = std::get_if<SearchRequest>(&message))
             OnSearch(*search);
+        else if (IsFileFrame(message))
+            OnFileFrame(message);
         else if (auto* bye = std::get_if<Bye>(&message))
         {
             m_leaveReason = bye->text.empty() ? "quit" : "quit: " + bye->text;
@@ -89,6 +98,36 @@ private:
         }
         else
             Fail(ErrorCode::BadFrame, "this frame type is not accepted by the server");
+    }
+
+    static bool IsFileFrame(const Message& m)
+    {
+        return std::holds_alternative<FileOffer>(m) || std::holds_alternative<FileChunk>(m) ||
+               std::holds_alternative<FileEnd>(m) || std::holds_alternative<FileAbort>(m) ||
+               std::holds_alternative<FileProgress>(m) || std::holds_alternative<FileGet>(m) ||
+               std::holds_alternative<ThumbGet>(m);
+    }
+
+    void OnFileFrame(Message& message)
+    {
+        if (!m_joined)
+            return Fail(ErrorCode::NotJoined, "join before sending or fetching files");
+        auto self = shared_from_this();
+        auto& files = *m_core.files;
+        if (auto* offer = std::get_if<FileOffer>(&message))
+            files.OnOffer(self, *offer);
+        else if (auto* chunk = std::get_if<FileChunk>(&message))
+            files.OnChunk(self, *chunk);
+        else if (auto* end = std::get_if<FileEnd>(&message))
+            files.OnEnd(self, *end);
+        else if (auto* abort = std::get_if<FileAbort>(&message))
+            files.OnAbort(self, *abort);
+        else if (auto* progress = std::get_if<FileProgress>(&message))
+            files.OnProgress(self, *progress);
+        else if (auto* get = std::get_if<FileGet>(&message))
+            files.OnGet(self, *get);
+        else if (auto* thumb = std::get_if<ThumbGet>(&message))
+            files.OnThumbGet(self, *thumb);
     }
 
     void OnHello(const Hello& hello)
@@ -130,6 +169,7 @@ private:
         welcome.heartbeatSeconds =
             static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(m_core.config.limits.heartbeat).count());
         welcome.users = m_core.hub.Users();
+        welcome.maxFileBytes = m_core.config.maxFileBytes;
         m_conn->Send(welcome);
         SendHistory();
         ServerEvent e;
@@ -364,6 +404,8 @@ private:
             m_core.hub.Leave(this, reason);
             EmitLeft(reason);
         }
+        if (m_core.files)
+            m_core.files->OnSessionClosed(m_id);
         // Erase later, not now: we may be deep inside a broadcast that delivers to this session.
         asio::post(m_core.io, [core = &m_core, id = m_id] { core->Remove(id); });
     }

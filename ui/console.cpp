@@ -1,6 +1,8 @@
 #include "ui/console.hpp"
 
 #include "engine/clock.hpp"
+#include "engine/file_names.hpp"
+#include "engine/units.hpp"
 #include "engine/tsan.hpp" // before the queue header
 #include "engine/utf8.hpp"
 #include "net/local_addresses.hpp"
@@ -298,6 +300,11 @@ public:
                 Now() + e.text + " \xE2\x80\x94 reconnecting in " + std::to_string((e.retryMs + 999) / 1000) + " s (attempt " +
                     std::to_string(e.attempt) + ")");
             break;
+        case Kind::Transfer:
+            Transfer(e.transfer, model);
+            break;
+        case Kind::Thumb:
+            break; // previews are for the window
         case Kind::Ended:
             Out("{\"event\":\"ended\",\"reason\":" + JsonString(net::EndReasonName(e.reason)) + ",\"text\":" +
                     JsonString(e.text) + ",\"exit\":" + std::to_string(static_cast<int>(e.reason)) + "}",
@@ -318,6 +325,34 @@ public:
     }
 
     void SearchSent(std::uint64_t token, const std::string& query) { m_queries[token] = query; }
+
+    // Progress of an upload or download: state changes always, progress at most once a second.
+    void Transfer(const net::TransferStatus& t, const ClientModel& model)
+    {
+        using S = net::TransferStatus::State;
+        const bool upload = t.direction == net::TransferDirection::Upload;
+        const auto key = std::make_pair(t.direction, t.id);
+        const auto now = std::chrono::steady_clock::now();
+        auto& last = m_lastProgress[key];
+        const bool stateChanged = last.state != t.state || last.time == std::chrono::steady_clock::time_point{};
+        if (!stateChanged && t.state == S::Running && now - last.time < std::chrono::seconds(1))
+            return;
+        if (!stateChanged && t.state != S::Running)
+            return;
+        last = {t.state, now};
+        const TransferView* view = model.FindTransfer(t.direction, t.id);
+        const double rate = view ? view->BytesPerSecond() : 0.0;
+        const double eta = view ? view->SecondsLeft() : -1.0;
+        Out("{\"event\":\"transfer\",\"direction\":" + JsonString(upload ? "upload" : "download") + ",\"id\":" +
+                std::to_string(t.id) + ",\"name\":" + JsonString(t.name) + ",\"state\":" +
+                JsonString(net::TransferStateName(t.state)) + ",\"done\":" + std::to_string(t.done) + ",\"size\":" +
+                std::to_string(t.size) + ",\"rate\":" + std::to_string(static_cast<std::uint64_t>(rate)) +
+                ",\"eta\":" + (eta < 0 ? std::string("null") : std::to_string(static_cast<std::int64_t>(eta + 0.5))) +
+                ",\"path\":" + JsonString(t.path.string()) + ",\"error\":" + JsonString(t.error) + "}",
+            Now() + TransferText(t, rate, eta));
+        if (t.state == S::Done || t.state == S::Failed || t.state == S::Cancelled)
+            m_lastProgress.erase(key);
+    }
 
     void Users(const std::vector<std::string>& users)
     {
@@ -344,17 +379,29 @@ private:
         case net::ChatKind::Announce:
         {
             std::string plain;
-            if (c.kind == net::ChatKind::Public)
+            const bool mine = engine::FoldCase(c.from) == engine::FoldCase(model.Nick());
+            if (c.file)
+            {
+                const std::string what = c.text + " (" + engine::FormatSize(c.file->size) + ", " + c.file->mime + ")";
+                if (c.kind == net::ChatKind::Public)
+                    plain = (mine ? "you sent a file: " : c.from + " sent a file: ") + what;
+                else
+                    plain = mine ? "you sent a file to " + c.to + " (private): " + what
+                                 : c.from + " sent you a file (private): " + what;
+                if (!mine)
+                    plain += " \xE2\x80\x94 /get " + std::to_string(c.id);
+            }
+            else if (c.kind == net::ChatKind::Public)
                 plain = c.from + ": " + c.text;
             else if (c.kind == net::ChatKind::Announce)
                 plain = "* Announcement: " + c.text;
-            else if (engine::FoldCase(c.from) == engine::FoldCase(model.Nick()))
+            else if (mine)
                 plain = "you -> " + c.to + " (private): " + c.text;
             else
                 plain = c.from + " -> you (private): " + c.text;
             Out("{\"event\":\"message\"," + head + ",\"kind\":" + JsonString(net::ChatKindName(c.kind)) +
                     ",\"from\":" + JsonString(c.from) + ",\"to\":" + JsonString(c.to) + ",\"text\":" +
-                    JsonString(c.text) + "}",
+                    JsonString(c.text) + (c.file ? FileJson(*c.file) : std::string()) + (mine ? ",\"own\":true" : "") + "}",
                 Stamp(c.timeMs) + plain);
             break;
         }
@@ -370,6 +417,36 @@ private:
 
     std::string Now() const { return Stamp(engine::NowMs()); }
 
+    static std::string TransferText(const net::TransferStatus& t, double rate, double eta)
+    {
+        using S = net::TransferStatus::State;
+        const bool upload = t.direction == net::TransferDirection::Upload;
+        const std::string what = t.name + " (" + engine::FormatSize(t.size) + ")";
+        switch (t.state)
+        {
+        case S::Waiting: return (upload ? "sending " : "downloading ") + what + "...";
+        case S::Running:
+        {
+            const int percent = t.size ? static_cast<int>(t.done * 100 / t.size) : 100;
+            return (upload ? "sending " : "downloading ") + t.name + ": " + std::to_string(percent) + "% of " +
+                   engine::FormatSize(t.size) + ", " + engine::FormatRate(rate) + ", " + engine::FormatDuration(eta) +
+                   " left";
+        }
+        case S::Checking: return "checking " + what + " (SHA-256)...";
+        case S::Done: return upload ? "sent " + what : "saved " + what + " to " + t.path.string();
+        case S::Failed: return (upload ? "could not send " : "could not download ") + what + ": " + t.error;
+        case S::Cancelled: return (upload ? "stopped sending " : "stopped downloading ") + what + ": " + t.error;
+        }
+        return {};
+    }
+
+    static std::string FileJson(const net::FileInfo& f)
+    {
+        return ",\"file\":{\"size\":" + std::to_string(f.size) + ",\"mime\":" + JsonString(f.mime) + ",\"sha256\":" +
+               JsonString(engine::Sha256::Hex(f.sha256)) + ",\"image\":[" + std::to_string(f.imageWidth) + "," +
+               std::to_string(f.imageHeight) + "],\"preview\":" + (f.thumbWidth ? "true" : "false") + "}";
+    }
+
     void Out(const std::string& json, const std::string& plain)
     {
         if (m_json)
@@ -378,9 +455,36 @@ private:
             Print(plain);
     }
 
+    struct Progress
+    {
+        net::TransferStatus::State state = net::TransferStatus::State::Waiting;
+        std::chrono::steady_clock::time_point time{};
+    };
+
     bool m_json;
     std::map<std::uint64_t, std::string> m_queries; // search token -> query
+    std::map<std::pair<net::TransferDirection, std::uint64_t>, Progress> m_lastProgress;
 };
+
+// "/send PATH [NICK]": PATH may be quoted; unquoted, the whole rest is the path when such a
+// file exists, else the last word is the nickname.
+std::pair<std::string, std::string> SplitSend(const std::string& rest)
+{
+    if (!rest.empty() && rest[0] == '"')
+    {
+        const auto close = rest.find('"', 1);
+        if (close == std::string::npos)
+            return {rest.substr(1), {}};
+        std::string nick = rest.substr(close + 1);
+        nick.erase(0, nick.find_first_not_of(' '));
+        return {rest.substr(1, close - 1), nick};
+    }
+    std::error_code ec;
+    const auto space = rest.rfind(' ');
+    if (std::filesystem::exists(rest, ec) || space == std::string::npos)
+        return {rest, {}};
+    return {rest.substr(0, space), rest.substr(space + 1)};
+}
 
 } // namespace
 
@@ -398,6 +502,21 @@ int RunHeadlessClient(const Options& o)
 
     const auto send = [&](const std::string& to, const std::string& text) {
         model.AddOwn(to, text, client.Say(to, text), engine::NowMs());
+    };
+    const std::filesystem::path downloads = DownloadsDirFrom(o);
+    const auto download = [&](const Line& line) {
+        net::Chat chat;
+        chat.id = line.id;
+        chat.text = line.text;
+        chat.file = line.file;
+        client.Download(chat, downloads);
+    };
+    // files from others up to --auto-download arrive without a /get
+    const auto autoDownload = [&](const net::Chat& c) {
+        if (c.file && c.file->size <= o.autoDownloadBytes && o.autoDownloadBytes > 0 &&
+            engine::FoldCase(c.from) != engine::FoldCase(model.Nick()) &&
+            !model.FindTransfer(net::TransferDirection::Download, c.id))
+            client.Download(c, downloads);
     };
 
     bool quitting = false;
@@ -437,6 +556,42 @@ int RunHeadlessClient(const Options& o)
             else
                 client.RequestHistory("", model.Everyone().OldestId(), static_cast<std::uint32_t>(count));
         }
+        else if (command("/send"))
+        {
+            const auto [path, to] = SplitSend(rest);
+            if (path.empty())
+                printer.Info("usage: /send PATH [NICK] (quote a path with spaces followed by a nick: /send \"my file.txt\" bo)");
+            else
+            {
+                const std::uint64_t id = client.SendFile(to, path);
+                model.AddOwnFile(to, path, id, engine::NowMs());
+                if (id == 0)
+                    printer.Info("not sent: not connected");
+            }
+        }
+        else if (command("/get") || command("/cancel"))
+        {
+            char* end = nullptr;
+            const unsigned long long id = std::strtoull(rest.c_str(), &end, 10);
+            const Line* file = (end && *end == '\0' && id > 0) ? model.FileLine(id) : nullptr;
+            if (command("/cancel"))
+            {
+                const bool up = model.FindTransfer(net::TransferDirection::Upload, id) &&
+                                model.FindTransfer(net::TransferDirection::Upload, id)->Active();
+                const bool down = model.FindTransfer(net::TransferDirection::Download, id) &&
+                                  model.FindTransfer(net::TransferDirection::Download, id)->Active();
+                if (!up && !down)
+                    printer.Info("usage: /cancel ID (the id a transfer line shows; nothing is moving under " + rest + ")");
+                if (up)
+                    client.CancelTransfer(id, net::TransferDirection::Upload);
+                if (down)
+                    client.CancelTransfer(id, net::TransferDirection::Download);
+            }
+            else if (!file)
+                printer.Info("usage: /get ID, with the id of a file message shown above");
+            else
+                download(*file);
+        }
         else if (command("/search"))
         {
             if (rest.find_first_not_of(' ') == std::string::npos)
@@ -445,11 +600,12 @@ int RunHeadlessClient(const Options& o)
                 printer.SearchSent(client.Search(rest), rest);
         }
         else if (line == "/help")
-            printer.Info("commands: text = message to everyone, /msg NICK text, /who, /history [N], /search words, "
-                         "/quit (//text sends /text)");
+            printer.Info("commands: text = message to everyone, /msg NICK text, /send PATH [NICK], /get ID, /cancel ID, "
+                         "/who, /history [N], /search words, /quit (//text sends /text)");
         else if (line[0] == '/' && line.rfind("//", 0) != 0)
             printer.Info("unknown command " + line.substr(0, line.find(' ')) +
-                         "; commands: /msg NICK text, /who, /history [N], /search words, /quit, /help");
+                         "; commands: /msg NICK text, /send PATH [NICK], /get ID, /cancel ID, /who, /history [N], "
+                         "/search words, /quit, /help");
         else
             send("", line[0] == '/' ? line.substr(1) : line);
     };
@@ -468,10 +624,18 @@ int RunHeadlessClient(const Options& o)
                 shown = e;
                 std::erase_if(shown.history.chats, [&](const net::Chat& c) { return !model.IsNew(c); });
             }
+            // an own file's message arrives before its Ack: it is printed as the message
+            const bool ownFileAck = e.kind == net::ClientEvent::Kind::Ack &&
+                                    model.FindTransfer(net::TransferDirection::Upload, e.ack.clientMsgId);
             model.Apply(e);
             if (show)
                 printer.Event(e.kind == net::ClientEvent::Kind::History ? shown : e, model);
-            if (e.kind == net::ClientEvent::Kind::Ack)
+            if (e.kind == net::ClientEvent::Kind::Chat && show)
+                autoDownload(e.chat);
+            if (e.kind == net::ClientEvent::Kind::History && e.history.reason == net::HistoryReason::Resume)
+                for (const net::Chat& c : shown.history.chats)
+                    autoDownload(c);
+            if (e.kind == net::ClientEvent::Kind::Ack && !ownFileAck)
                 for (const auto& c : model.Conversations())
                     for (auto it = c->lines.rbegin(); it != c->lines.rend(); ++it)
                         if (it->own && it->clientMsgId == e.ack.clientMsgId)
@@ -497,7 +661,9 @@ int RunHeadlessClient(const Options& o)
         {
             if (!quitDeadline)
                 quitDeadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-            if (model.PendingCount() == 0 || std::chrono::steady_clock::now() > *quitDeadline)
+            // files still moving are waited for (they progress or fail); messages for at most 10 s
+            if (model.ActiveTransfers() == 0 &&
+                (model.PendingCount() == 0 || std::chrono::steady_clock::now() > *quitDeadline))
                 quitting = true;
         }
         if ((quitting || s_interrupted.load()) && !disconnectSent)

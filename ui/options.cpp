@@ -1,5 +1,6 @@
 #include "ui/options.hpp"
 
+#include "engine/file_names.hpp"
 #include "engine/paths.hpp"
 #include "engine/utf8.hpp"
 
@@ -21,6 +22,7 @@ net::ServerConfig ServerConfigFrom(const Options& o, const std::string& bind, st
     config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
     config.limits.maxQueuedBytes = o.maxQueueKiB * 1024;
     config.historyLimit = o.historyLimit;
+    config.maxFileBytes = o.maxFileBytes;
     if (!o.noArchive)
         config.dataDir = o.dataDir.empty() ? engine::DefaultDataDir() : std::filesystem::path(o.dataDir);
     return config;
@@ -36,6 +38,11 @@ net::ClientConfig ClientConfigFrom(const Options& o, const std::string& host, st
     config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
     config.reconnect = !o.noReconnect;
     return config;
+}
+
+std::filesystem::path DownloadsDirFrom(const Options& o)
+{
+    return o.downloadsDir.empty() ? engine::DefaultDownloadsDir() : std::filesystem::path(o.downloadsDir);
 }
 
 bool HasDisplay()
@@ -85,6 +92,14 @@ ParseResult ParseOptions(int argc, char** argv)
     app.add_flag("--no-archive", o.noArchive, "Server: store nothing (no history, search or resume)");
     app.add_option("--history", o.historyLimit, "Server: recent messages a joining client receives")
         ->capture_default_str()->check(CLI::Range(0, 1000));
+    app.add_option("--max-file-size", o.maxFileBytes,
+                   "Server: largest file accepted, e.g. 1GiB, 500MiB, 0 = no files (default 1GiB)")
+        ->transform(CLI::AsSizeValue(false));
+    app.add_option("--downloads", o.downloadsDir,
+                   "Client: folder for received files (default: " + engine::DefaultDownloadsDir().string() + ")");
+    app.add_option("--auto-download", o.autoDownloadBytes,
+                   "Client: download files up to this size without asking, e.g. 10MiB, 0 = never (default 10MiB)")
+        ->transform(CLI::AsSizeValue(false));
     app.add_flag("--no-reconnect", o.noReconnect, "Client: do not reconnect by itself when the connection is lost");
     app.add_option("--send", o.send, "Client: send this line once joined (repeatable; /msg NICK text sends privately)")->allow_extra_args(false);
     app.add_option("--screenshot", o.screenshot, "GUI: save the window as a PNG after --frames frames, then exit");

@@ -29,7 +29,10 @@ struct Options
     std::string dataDir;            // server: archive folder ("" = the per-OS default)
     bool noArchive = false;         // server: keep nothing on disk
     std::size_t historyLimit = 100; // server: messages a joining client gets
+    std::uint64_t maxFileBytes = net::DefaultMaxFileBytes; // server: larger files are refused (0: no files)
     bool noReconnect = false;       // client: give up when the connection is lost
+    std::string downloadsDir;       // client: where received files go ("" = the per-OS default)
+    std::uint64_t autoDownloadBytes = std::uint64_t{10} << 20; // client: fetch smaller files without a click (0: never)
     std::vector<std::string> send;  // lines the client sends once joined
     std::string screenshot;         // save the framebuffer as PNG after `frames` frames, then exit
     int frames = 60;
@@ -50,6 +53,8 @@ ParseResult ParseOptions(int argc, char** argv);
 net::ServerConfig ServerConfigFrom(const Options& options, const std::string& bind, std::uint16_t port);
 net::ClientConfig ClientConfigFrom(const Options& options, const std::string& host, std::uint16_t port,
                                    const std::string& nick);
+// Where the client saves received files.
+std::filesystem::path DownloadsDirFrom(const Options& options);
 
 // True when a display is available for the GUI (X11/Wayland on Linux; always on Windows/macOS).
 bool HasDisplay();

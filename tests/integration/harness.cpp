@@ -561,6 +561,18 @@ std::string Describe(const net::Message& message)
         std::string operator()(const net::HistoryRequest& m) const { return "HistoryRequest(" + m.conversation + ")"; }
         std::string operator()(const net::SearchRequest& m) const { return "SearchRequest(" + m.query + ")"; }
         std::string operator()(const net::SearchResults& m) const { return "SearchResults(" + std::to_string(m.chats.size()) + ")"; }
+        std::string operator()(const net::FileOffer& m) const { return "FileOffer(" + m.name + ")"; }
+        std::string operator()(const net::FileAccept& m) const { return "FileAccept(" + std::to_string(m.offset) + ")"; }
+        std::string operator()(const net::FileChunk& m) const
+        {
+            return "FileChunk(" + std::to_string(m.offset) + "+" + std::to_string(m.bytes.size()) + ")";
+        }
+        std::string operator()(const net::FileProgress& m) const { return "FileProgress(" + std::to_string(m.received) + ")"; }
+        std::string operator()(const net::FileEnd& m) const { return "FileEnd(" + std::to_string(m.id) + ")"; }
+        std::string operator()(const net::FileAbort& m) const { return "FileAbort(" + m.reason + ")"; }
+        std::string operator()(const net::FileGet& m) const { return "FileGet(" + std::to_string(m.id) + ")"; }
+        std::string operator()(const net::ThumbGet& m) const { return "ThumbGet(" + std::to_string(m.id) + ")"; }
+        std::string operator()(const net::Thumb& m) const { return "Thumb(" + std::to_string(m.png.size()) + ")"; }
     };
     return std::visit(Visitor{}, message);
 }

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -64,28 +65,83 @@ ArchiveConfig ConfigIn(const fs::path& dir, std::size_t maxBatch = 1024)
 StoredMessage Public(std::uint64_t id, std::string from, std::string text, std::uint64_t clientId = 0)
 {
     return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 0, std::move(from), {}, std::move(text),
-            clientId ? clientId : id};
+            clientId ? clientId : id, {}};
 }
 
 StoredMessage Private(std::uint64_t id, std::string from, std::string to, std::string text)
 {
     return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 1, std::move(from), std::move(to),
-            std::move(text), id};
+            std::move(text), id, {}};
 }
 
 StoredMessage Announce(std::uint64_t id, std::string text)
 {
-    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 2, {}, {}, std::move(text), 0};
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 2, {}, {}, std::move(text), 0, {}};
 }
 
 StoredMessage Join(std::uint64_t id, std::string nick)
 {
-    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 3, std::move(nick), {}, {}, 0};
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 3, std::move(nick), {}, {}, 0, {}};
 }
 
 StoredMessage Leave(std::uint64_t id, std::string nick, std::string reason)
 {
-    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 4, std::move(nick), {}, std::move(reason), 0};
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 4, std::move(nick), {}, std::move(reason), 0, {}};
+}
+
+// A file whose every field differs from the defaults and from other seeds.
+StoredFile SampleFile(std::uint8_t seed)
+{
+    StoredFile file;
+    file.size = 5'000'000'000ull + seed; // past 32 bits
+    file.mime = seed % 2 ? "image/png" : "application/pdf";
+    for (std::size_t i = 0; i < file.sha256.size(); ++i)
+        file.sha256[i] = static_cast<std::uint8_t>(seed * 31 + i * 7 + 0x80);
+    file.thumbWidth = static_cast<std::uint16_t>(0xFF00 + seed); // top bits set: read back unsigned
+    file.thumbHeight = static_cast<std::uint16_t>(200 + seed);
+    file.imageWidth = 0xFFFF'FF00u + seed;
+    file.imageHeight = 3000u + seed;
+    return file;
+}
+
+// A Public (no `to`) or Private file message; the text is the file's name.
+StoredMessage FileMessage(std::uint64_t id, std::string from, std::string to, std::string name, StoredFile file)
+{
+    StoredMessage m = to.empty() ? Public(id, std::move(from), std::move(name))
+                                 : Private(id, std::move(from), std::move(to), std::move(name));
+    m.file = std::move(file);
+    return m;
+}
+
+std::string HexOf(const std::array<std::uint8_t, 32>& bytes)
+{
+    static const char* const digits = "0123456789abcdef";
+    std::string hex;
+    for (std::uint8_t b : bytes)
+    {
+        hex += digits[b >> 4];
+        hex += digits[b & 15];
+    }
+    return hex;
+}
+
+// The first column of the first row of `sql` on a closed archive's archive.db ("" when no row, "NULL" for NULL).
+std::string SqlValue(const fs::path& dir, const std::string& sql)
+{
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2((dir / "archive.db").string().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    std::string value;
+    sqlite3_stmt* statement = nullptr;
+    if (rc != SQLITE_OK || sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK)
+        value = std::string("(error: ") + sqlite3_errmsg(db) + ")";
+    else if (sqlite3_step(statement) == SQLITE_ROW)
+    {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+        value = text ? text : "NULL";
+    }
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return value;
 }
 
 // Runs `fn` on the archive thread (after everything queued before it) and returns its result.
@@ -289,8 +345,9 @@ TEST_SUITE("archive")
             return value;
         };
         CHECK(single("PRAGMA journal_mode") == "wal");
-        CHECK(single("PRAGMA user_version") == "1");
+        CHECK(single("PRAGMA user_version") == "2");
         CHECK(single("SELECT count(*) FROM sqlite_master WHERE name = 'messages_fts'") == "1");
+        CHECK(single("SELECT count(*) FROM sqlite_master WHERE name = 'files'") == "1");
         sqlite3_close(db);
     }
 
@@ -725,5 +782,241 @@ TEST_SUITE("archive")
         Flush(archive);
         CHECK(ok == 1000);
         CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 2000); })) == Range(1, 1000));
+    }
+
+    TEST_CASE("a file message keeps every field through every reader and across reopening")
+    {
+        TempDir temp;
+        const StoredFile photo = SampleFile(1);
+        const StoredFile contract = SampleFile(2);
+        StoredFile plain; // defaults: no preview, not an image, empty file
+        plain.mime = "application/octet-stream";
+        const std::vector<StoredMessage> sent = {
+            Join(1, "Alice"),
+            Public(2, "Alice", "look at this"),
+            FileMessage(3, "Alice", "", "holiday photo.jpg", photo),
+            FileMessage(4, "alice", "Bob", "contract draft.pdf", contract),
+            FileMessage(5, "bob", "", "empty.bin", plain),
+            Public(6, "bob", "nice photo"),
+        };
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            RequireStored(archive, sent);
+        }
+        Archive archive(ConfigIn(temp.Path()));
+        const auto fileOf = [](const std::vector<StoredMessage>& list, std::uint64_t id) -> std::optional<StoredFile> {
+            for (const StoredMessage& m : list)
+                if (m.id == id)
+                    return m.file;
+            FAIL("message " << id << " is missing");
+            return std::nullopt;
+        };
+
+        const auto all = Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 100); });
+        REQUIRE(Ids(all) == Range(1, 6));
+        for (std::size_t i = 0; i < sent.size(); ++i)
+        {
+            INFO("id " << sent[i].id);
+            CHECK(all[i].kind == sent[i].kind);
+            CHECK(all[i].from == sent[i].from);
+            CHECK(all[i].to == sent[i].to);
+            CHECK(all[i].text == sent[i].text);
+            CHECK(all[i].clientMsgId == sent[i].clientMsgId);
+            CHECK(all[i].file.has_value() == sent[i].file.has_value());
+            if (all[i].file && sent[i].file)
+            {
+                const StoredFile& got = *all[i].file;
+                const StoredFile& want = *sent[i].file;
+                CHECK(got.size == want.size);
+                CHECK(got.mime == want.mime);
+                CHECK(got.sha256 == want.sha256);
+                CHECK(got.thumbWidth == want.thumbWidth);
+                CHECK(got.thumbHeight == want.thumbHeight);
+                CHECK(got.imageWidth == want.imageWidth);
+                CHECK(got.imageHeight == want.imageHeight);
+            }
+        }
+
+        const auto publicPage = Query(archive, [](ArchiveReader& r) { return r.Page("carol", "", 0, 10); });
+        CHECK(Ids(publicPage) == std::vector<std::uint64_t>{1, 2, 3, 5, 6});
+        CHECK(fileOf(publicPage, 3) == photo);
+        CHECK(fileOf(publicPage, 5) == plain);
+        CHECK_FALSE(fileOf(publicPage, 2).has_value());
+        CHECK_FALSE(fileOf(publicPage, 6).has_value());
+        const auto privatePage = Query(archive, [](ArchiveReader& r) { return r.Page("BOB", "alice", 0, 10); });
+        CHECK(Ids(privatePage) == std::vector<std::uint64_t>{4});
+        CHECK(fileOf(privatePage, 4) == contract);
+        CHECK(fileOf(Query(archive, [](ArchiveReader& r) { return r.After("bob", "", 2, 1); }), 3) == photo);
+        CHECK(fileOf(Query(archive, [](ArchiveReader& r) { return r.RecentPrivate("alice", 10); }), 4) == contract);
+        CHECK(fileOf(Query(archive, [](ArchiveReader& r) { return r.Since("bob", 3, 10); }), 4) == contract);
+
+        // the file's name is the message's text, so searching it finds the file message
+        const auto byName = Query(archive, [](ArchiveReader& r) { return r.Search("carol", "holiday", 10); });
+        CHECK(Ids(byName) == std::vector<std::uint64_t>{3});
+        CHECK(fileOf(byName, 3) == photo);
+        const auto photoWord = Query(archive, [](ArchiveReader& r) { return r.Search("carol", "photo", 10); });
+        CHECK(Ids(photoWord) == std::vector<std::uint64_t>{6, 3});
+        CHECK_FALSE(photoWord[0].file.has_value());
+        CHECK(fileOf(Query(archive, [](ArchiveReader& r) { return r.Search("bob", "contract dra", 10); }), 4) ==
+              contract);
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Search("carol", "contract", 10); }).empty());
+
+        const auto resent = Query(archive, [](ArchiveReader& r) { return r.FindByClientId("ALICE", 3); });
+        REQUIRE(resent.has_value());
+        CHECK(resent->id == 3);
+        CHECK(resent->file == photo);
+        CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.FindByClientId("alice", 2); })->file.has_value());
+
+        const auto visible = Query(archive, [](ArchiveReader& r) { return r.Visible("carol", 3); });
+        REQUIRE(visible.has_value());
+        CHECK(visible->text == "holiday photo.jpg");
+        CHECK(visible->file == photo);
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Visible("bob", 4); })->file == contract);
+    }
+
+    TEST_CASE("Visible shows a private file message only to its sender and recipient, and to the admin")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, {Join(1, "Alice"), FileMessage(2, "Alice", "Bob", "secret.zip", SampleFile(3)),
+                                FileMessage(3, "carol", "", "public.txt", SampleFile(4)),
+                                Private(4, "bob", "alice", "thanks"), Leave(5, "Alice", "")});
+        const auto sees = [&archive](const std::string& viewer, std::uint64_t id) {
+            return Query(archive, [viewer, id](ArchiveReader& r) { return r.Visible(viewer, id); }).has_value();
+        };
+
+        CHECK(sees("alice", 2));
+        CHECK(sees("ALICE", 2));
+        CHECK(sees("Bob", 2));
+        CHECK(sees("", 2)); // the admin
+        CHECK_FALSE(sees("carol", 2));
+        CHECK_FALSE(sees("dave", 2));
+        CHECK_FALSE(sees("alice bob", 2));
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Visible("bob", 2); })->file == SampleFile(3));
+
+        for (const std::string viewer : {"alice", "bob", "carol", "dave", ""})
+        {
+            INFO(viewer);
+            CHECK(sees(viewer, 1)); // public kinds: everyone
+            CHECK(sees(viewer, 3));
+            CHECK(sees(viewer, 5));
+            CHECK_FALSE(sees(viewer, 6)); // no such message
+            CHECK_FALSE(sees(viewer, 0));
+            CHECK_FALSE(sees(viewer, ~0ull));
+        }
+        CHECK(sees("alice", 4)); // a private text message follows the same rules
+        CHECK_FALSE(sees("carol", 4));
+        CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.Visible("alice", 4); })->file.has_value());
+    }
+
+    TEST_CASE("a version 1 archive migrates to version 2 and keeps its messages")
+    {
+        TempDir temp;
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            RequireStored(archive, Conversation());
+        }
+        // turn it back into what version 1 wrote: the same, without the files table
+        REQUIRE(SqlValue(temp.Path(), "DROP TABLE files").empty());
+        REQUIRE(SqlValue(temp.Path(), "PRAGMA user_version = 1").empty());
+        REQUIRE(SqlValue(temp.Path(), "PRAGMA user_version") == "1");
+        REQUIRE(SqlValue(temp.Path(), "SELECT count(*) FROM sqlite_master WHERE name = 'files'") == "0");
+
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            CHECK(archive.LastId() == 11);
+            const auto all = Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 100); });
+            CHECK(Ids(all) == Range(1, 11));
+            for (const StoredMessage& m : all)
+                CHECK_FALSE(m.file.has_value());
+            CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("alice", "swordfish", 10); })) ==
+                  std::vector<std::uint64_t>{6, 5});
+            RequireStored(archive, {FileMessage(12, "bob", "", "after the upgrade.txt", SampleFile(5))});
+            CHECK(Query(archive, [](ArchiveReader& r) { return r.Visible("carol", 12); })->file == SampleFile(5));
+        }
+        CHECK(SqlValue(temp.Path(), "PRAGMA user_version") == "2");
+        CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM messages") == "12");
+        CHECK(SqlValue(temp.Path(), "SELECT group_concat(message_id) FROM files") == "12");
+    }
+
+    TEST_CASE("a full disk fails a file message whole: never a message without its file row")
+    {
+        TempDir temp;
+        ArchiveConfig config = ConfigIn(temp.Path());
+        config.maxPageCount = 40; // about 160 KiB: the message row fits, a file row with a 1 MiB field does not
+        StoredFile huge = SampleFile(6);
+        huge.mime = std::string(1 << 20, 'x');
+        {
+            Archive archive(config);
+            auto outcomes = AppendAll(archive, {FileMessage(1, "alice", "", "small before.png", SampleFile(1))});
+            CHECK(outcomes[0].ok);
+            outcomes = AppendAll(archive, {FileMessage(2, "alice", "", "lonely.bin", huge)});
+            CHECK_FALSE(outcomes[0].ok);
+            CHECK(outcomes[0].error.find("full") != std::string::npos);
+
+            // in one batch the failing file message fails alone, its message row rolled back with it
+            auto results = std::make_shared<std::vector<Outcome>>(4);
+            {
+                Gate gate(archive);
+                const std::vector<StoredMessage> batch = {
+                    FileMessage(3, "bob", "", "fine.png", SampleFile(3)),
+                    FileMessage(4, "bob", "alice", "doomed.bin", huge),
+                    Public(5, "bob", "plain text"),
+                    FileMessage(6, "bob", "alice", "fine too.pdf", SampleFile(4)),
+                };
+                for (std::size_t i = 0; i < batch.size(); ++i)
+                    archive.Append(batch[i], [results, i](bool ok, const std::string& error) {
+                        (*results)[i] = {ok, error};
+                    });
+            }
+            Flush(archive);
+            CHECK((*results)[0].ok);
+            CHECK_FALSE((*results)[1].ok);
+            CHECK((*results)[1].error.find("full") != std::string::npos);
+            CHECK((*results)[2].ok);
+            CHECK((*results)[3].ok);
+
+            const auto all = Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 10); });
+            CHECK(Ids(all) == std::vector<std::uint64_t>{1, 3, 5, 6});
+            CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.Visible("", 2); }).has_value());
+            CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.Visible("", 4); }).has_value());
+            CHECK(Query(archive, [](ArchiveReader& r) { return r.Search("", "lonely", 10); }).empty());
+            CHECK(Query(archive, [](ArchiveReader& r) { return r.Search("", "doomed", 10); }).empty());
+            CHECK(Query(archive, [](ArchiveReader& r) { return r.Visible("alice", 6); })->file == SampleFile(4));
+            CHECK(ReadLines(temp.Path() / "chat_log.txt").size() == 4); // only stored messages are logged
+        }
+        CHECK(SqlValue(temp.Path(), "SELECT group_concat(id) FROM messages") == "1,3,5,6");
+        CHECK(SqlValue(temp.Path(), "SELECT group_concat(message_id) FROM files") == "1,3,6");
+        CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM files WHERE message_id NOT IN (SELECT id FROM messages)") ==
+              "0");
+        CHECK(SqlValue(temp.Path(), "PRAGMA integrity_check") == "ok");
+    }
+
+    TEST_CASE("chat_log.txt says who sent which file to whom, with its size and sha256")
+    {
+        TempDir temp;
+        const std::int64_t t = NowMs();
+        StoredFile photo = SampleFile(1);
+        photo.size = 2'097'152;
+        const StoredFile contract = SampleFile(2);
+        std::vector<StoredMessage> messages = {FileMessage(1, "alice", "", "photo.jpg", photo),
+                                               FileMessage(2, "alice", "Bob", "two\nlines.txt", contract),
+                                               Public(3, "bob", "thanks")};
+        for (auto& m : messages)
+            m.timeMs = t;
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            RequireStored(archive, messages);
+        }
+        const std::string stamp = "[" + LocalDateTime(t) + "] ";
+        const std::vector<std::string> expected = {
+            stamp + "alice sent a file to everyone: photo.jpg (2097152 bytes, sha256 " + HexOf(photo.sha256) + ")",
+            stamp + "alice sent a file to Bob (private): two / lines.txt (5000000002 bytes, sha256 " +
+                HexOf(contract.sha256) + ")",
+            stamp + "bob: thanks",
+        };
+        CHECK(ReadLines(temp.Path() / "chat_log.txt") == expected);
+        CHECK(FormatLogLine(messages[0]) == expected[0]);
+        CHECK(HexOf(photo.sha256).size() == 64);
     }
 }

@@ -124,6 +124,36 @@ std::string Quote(const std::string& s)
 
 int Int(auto e) { return static_cast<int>(e); }
 
+// Bytes as hex (long runs are summarised by length and a checksum, to keep failures readable).
+std::string Hex(const auto& bytes)
+{
+    std::ostringstream out;
+    const char* digits = "0123456789abcdef";
+    std::uint64_t sum = 0;
+    std::size_t i = 0;
+    for (const std::uint8_t b : bytes)
+    {
+        if (i++ < 40)
+            out << digits[b >> 4] << digits[b & 15];
+        sum = sum * 131 + b;
+    }
+    out << '(' << bytes.size() << ',' << sum << ')';
+    return out.str();
+}
+
+std::string DescribeChat(const Chat& c)
+{
+    std::ostringstream out;
+    out << "Chat{" << c.id << ' ' << c.timeMs << ' ' << Int(c.kind) << ' ' << Quote(c.from) << ' ' << Quote(c.to) << ' '
+        << Quote(c.text);
+    if (c.file)
+        out << " file{" << c.file->size << ' ' << Quote(c.file->mime) << ' ' << Hex(c.file->sha256) << ' '
+            << c.file->thumbWidth << 'x' << c.file->thumbHeight << ' ' << c.file->imageWidth << 'x'
+            << c.file->imageHeight << '}';
+    out << '}';
+    return out.str();
+}
+
 std::string Describe(const Message& message)
 {
     std::ostringstream out;
@@ -138,15 +168,14 @@ std::string Describe(const Message& message)
                     << m.serverTimeMs << ' ' << m.heartbeatSeconds << ' ' << m.maxTextBytes << " users=[";
                 for (const auto& u : m.users)
                     out << Quote(u) << ',';
-                out << "]}";
+                out << "] maxFile=" << m.maxFileBytes << '}';
             }
             else if constexpr (std::is_same_v<T, Refuse>)
                 out << "Refuse{" << Int(m.code) << ' ' << Quote(m.reason) << '}';
             else if constexpr (std::is_same_v<T, Say>)
                 out << "Say{" << m.clientMsgId << ' ' << Quote(m.to) << ' ' << Quote(m.text) << (m.resend ? " resend" : "") << '}';
             else if constexpr (std::is_same_v<T, Chat>)
-                out << "Chat{" << m.id << ' ' << m.timeMs << ' ' << Int(m.kind) << ' ' << Quote(m.from) << ' '
-                    << Quote(m.to) << ' ' << Quote(m.text) << '}';
+                out << DescribeChat(m);
             else if constexpr (std::is_same_v<T, Ack>)
                 out << "Ack{" << m.clientMsgId << ' ' << m.id << ' ' << m.timeMs << '}';
             else if constexpr (std::is_same_v<T, Error>)
@@ -166,14 +195,31 @@ std::string Describe(const Message& message)
                 else
                     out << "SearchResults{" << m.token;
                 for (const auto& c : m.chats)
-                    out << " Chat{" << c.id << ' ' << c.timeMs << ' ' << Int(c.kind) << ' ' << Quote(c.from) << ' '
-                        << Quote(c.to) << ' ' << Quote(c.text) << '}';
+                    out << ' ' << DescribeChat(c);
                 out << '}';
             }
             else if constexpr (std::is_same_v<T, HistoryRequest>)
                 out << "HistoryRequest{" << Quote(m.conversation) << ' ' << m.beforeId << ' ' << m.limit << ' ' << m.around << '}';
             else if constexpr (std::is_same_v<T, SearchRequest>)
                 out << "SearchRequest{" << m.token << ' ' << Quote(m.query) << ' ' << m.limit << '}';
+            else if constexpr (std::is_same_v<T, FileOffer>)
+                out << "FileOffer{" << m.id << ' ' << Quote(m.to) << ' ' << Quote(m.name) << ' ' << m.size << '}';
+            else if constexpr (std::is_same_v<T, FileAccept>)
+                out << "FileAccept{" << m.id << ' ' << m.offset << '}';
+            else if constexpr (std::is_same_v<T, FileChunk>)
+                out << "FileChunk{" << m.id << ' ' << m.offset << ' ' << Hex(m.bytes) << '}';
+            else if constexpr (std::is_same_v<T, FileProgress>)
+                out << "FileProgress{" << m.id << ' ' << Int(m.direction) << ' ' << m.received << '}';
+            else if constexpr (std::is_same_v<T, FileEnd>)
+                out << "FileEnd{" << m.id << ' ' << Hex(m.sha256) << '}';
+            else if constexpr (std::is_same_v<T, FileAbort>)
+                out << "FileAbort{" << m.id << ' ' << Int(m.direction) << ' ' << Int(m.code) << ' ' << Quote(m.reason) << '}';
+            else if constexpr (std::is_same_v<T, FileGet>)
+                out << "FileGet{" << m.id << ' ' << m.offset << '}';
+            else if constexpr (std::is_same_v<T, ThumbGet>)
+                out << "ThumbGet{" << m.id << '}';
+            else if constexpr (std::is_same_v<T, Thumb>)
+                out << "Thumb{" << m.id << ' ' << Hex(m.png) << '}';
             else
                 static_assert(sizeof(T) == 0, "Describe() misses a message type");
         },
@@ -268,6 +314,41 @@ std::vector<Message> SampleMessages()
     messages.push_back(SearchRequest{0, "", 0});
     messages.push_back(SearchResults{7, {Chat{9, 10, ChatKind::Public, "ana", "", "lunch on friday?"}}});
     messages.push_back(SearchResults{MaxU64, {}});
+    const std::array<std::uint8_t, 32> sha = [] {
+        std::array<std::uint8_t, 32> a{};
+        for (std::size_t i = 0; i < a.size(); ++i)
+            a[i] = static_cast<std::uint8_t>(0xA0 + i);
+        return a;
+    }();
+    Chat file{11, 12, ChatKind::Public, "ana", "", "holiday photo.jpg"};
+    file.file = FileInfo{2'100'000, "image/jpeg", sha, 480, 360, 4032, 3024};
+    messages.push_back(file);
+    Chat privateFile{MaxU64, MinI64, ChatKind::Private, "ana", "bo", "notes \xE2\x9C\x93.txt"};
+    privateFile.file = FileInfo{0, "", {}, 0, 0, 0, 0};
+    messages.push_back(privateFile);
+    messages.push_back(History{HistoryReason::Join, "", false, 0, {file, privateFile}});
+    Welcome noFiles{ProtocolVersion, "ana", "srv", 0, 15, MaxTextBytes, {"ana"}};
+    noFiles.maxFileBytes = 0;
+    messages.push_back(noFiles);
+    messages.push_back(FileOffer{1, "", "report.pdf", 123456});
+    messages.push_back(FileOffer{MaxU64, emojiNick, std::string(MaxFileNameBytes, 'f'), MaxU64});
+    messages.push_back(FileAccept{1, 0});
+    messages.push_back(FileAccept{MaxU64, MaxU64});
+    messages.push_back(FileChunk{1, 0, {}});
+    messages.push_back(FileChunk{2, 262144, {0x00, 0xFF, 0x10, 0x0A}});
+    messages.push_back(FileChunk{MaxU64, MaxU64 - FileChunkBytes, std::vector<std::uint8_t>(FileChunkBytes, 0x5A)});
+    messages.push_back(FileProgress{1, TransferDirection::Upload, 0});
+    messages.push_back(FileProgress{MaxU64, TransferDirection::Download, MaxU64});
+    messages.push_back(FileEnd{1, sha});
+    messages.push_back(FileEnd{0, {}});
+    messages.push_back(FileAbort{1, TransferDirection::Upload, FileAbortCode::TooLarge, "the limit is 1 GiB"});
+    messages.push_back(FileAbort{MaxU64, TransferDirection::Download, FileAbortCode::Cancelled, ""});
+    messages.push_back(FileAbort{3, TransferDirection::Upload, FileAbortCode::UnknownUser, "nobody called zed"});
+    messages.push_back(FileGet{11, 0});
+    messages.push_back(FileGet{MaxU64, MaxU64});
+    messages.push_back(ThumbGet{11});
+    messages.push_back(Thumb{11, {0x89, 0x50, 0x4E, 0x47}});
+    messages.push_back(Thumb{MaxU64, {}});
     return messages;
 }
 
@@ -276,7 +357,10 @@ FrameType ExpectedType(const Message& message)
     constexpr FrameType types[] = {FrameType::Hello, FrameType::Welcome, FrameType::Refuse, FrameType::Say,
                                    FrameType::Chat,  FrameType::Ack,     FrameType::Error,  FrameType::Ping,
                                    FrameType::Pong,  FrameType::Bye,     FrameType::Resume, FrameType::History,
-                                   FrameType::HistoryRequest, FrameType::SearchRequest, FrameType::SearchResults};
+                                   FrameType::HistoryRequest, FrameType::SearchRequest, FrameType::SearchResults,
+                                   FrameType::FileOffer, FrameType::FileAccept, FrameType::FileChunk,
+                                   FrameType::FileProgress, FrameType::FileEnd, FrameType::FileAbort,
+                                   FrameType::FileGet, FrameType::ThumbGet, FrameType::Thumb};
     static_assert(std::size(types) == std::variant_size_v<Message>);
     if (const auto* say = std::get_if<Say>(&message); say && say->resend)
         return FrameType::SayAgain;
@@ -420,11 +504,12 @@ TEST_SUITE("protocol")
                                                .U32(16384)
                                                .U32(2)
                                                .Str("ana")
-                                               .Str("bo")),
+                                               .Str("bo")
+                                               .U64(1u << 30)),
              Welcome{1, "ana", "srv", -5, 15, 16384, {"ana", "bo"}}},
             {MakeFrame(FrameType::Refuse, PayloadBuilder().U8(1).Str("taken")), Refuse{RefuseCode::NickTaken, "taken"}},
             {MakeFrame(FrameType::Say, PayloadBuilder().U64(77).Str("bo").Str("hi")), Say{77, "bo", "hi"}},
-            {MakeFrame(FrameType::Chat, PayloadBuilder().U64(5).I64(1234).U8(1).Str("ana").Str("bo").Str("hi")),
+            {MakeFrame(FrameType::Chat, PayloadBuilder().U64(5).I64(1234).U8(1).Str("ana").Str("bo").Str("hi").U8(0)),
              Chat{5, 1234, ChatKind::Private, "ana", "bo", "hi"}},
             {MakeFrame(FrameType::Ack, PayloadBuilder().U64(77).U64(5).I64(1234)), Ack{77, 5, 1234}},
             {MakeFrame(FrameType::Error, PayloadBuilder().U8(1).U64(77).Str("no such user")),
@@ -788,8 +873,55 @@ TEST_SUITE("protocol")
                                                         .U32(16384)
                                                         .U32(1)
                                                         .Str("ana")
+                                                        .U64(0)
                                                         .Str("bo")),
                       DecodeError::TrailingBytes);
+        CheckRejected(MakeFrame(FrameType::FileAccept, PayloadBuilder().U64(1).U64(2).U8(0)), DecodeError::TrailingBytes);
+    }
+
+    TEST_CASE("file frames reject oversize chunks, bad directions and files on non-messages")
+    {
+        // a chunk one byte over FileChunkBytes
+        CheckRejected(MakeFrame(FrameType::FileChunk, PayloadBuilder().U64(1).U64(0).Str(std::string(FileChunkBytes + 1, 'x'))),
+                      DecodeError::BadLength);
+        // a chunk that claims more bytes than the frame holds
+        CheckRejected(MakeFrame(FrameType::FileChunk, PayloadBuilder().U64(1).U64(0).U32(10).Raw("abc")),
+                      DecodeError::Truncated);
+        CheckRejected(MakeFrame(FrameType::FileProgress, PayloadBuilder().U64(1).U8(2).U64(0)), DecodeError::BadValue);
+        CheckRejected(MakeFrame(FrameType::FileAbort, PayloadBuilder().U64(1).U8(0).U8(0).Str("")), DecodeError::BadValue);
+        CheckRejected(MakeFrame(FrameType::FileAbort, PayloadBuilder().U64(1).U8(0).U8(8).Str("")), DecodeError::BadValue);
+        // a file name that is not UTF-8, or longer than MaxFileNameBytes
+        CheckRejected(MakeFrame(FrameType::FileOffer, PayloadBuilder().U64(1).Str("").Str("\xFF.txt").U64(1)),
+                      DecodeError::InvalidUtf8);
+        CheckRejected(MakeFrame(FrameType::FileOffer, PayloadBuilder().U64(1).Str("").Str(std::string(MaxFileNameBytes + 1, 'a')).U64(1)),
+                      DecodeError::BadLength);
+        // the SHA-256 of FileEnd is exactly 32 bytes
+        CheckRejected(MakeFrame(FrameType::FileEnd, PayloadBuilder().U64(1).Raw(std::string(31, 'h'))), DecodeError::Truncated);
+        // only Public and Private messages carry a file: a Join with a file block is refused
+        const auto chatWithFile = [](std::uint8_t kind) {
+            return MakeFrame(FrameType::Chat, PayloadBuilder()
+                                                  .U64(1)
+                                                  .I64(2)
+                                                  .U8(kind)
+                                                  .Str("ana")
+                                                  .Str("")
+                                                  .Str("a.txt")
+                                                  .U8(1)
+                                                  .U64(3)
+                                                  .Str("text/plain")
+                                                  .Raw(std::string(32, 's'))
+                                                  .U16(0)
+                                                  .U16(0)
+                                                  .U32(0)
+                                                  .U32(0));
+        };
+        Message out;
+        CHECK(DecodeFrame(chatWithFile(0), out) == DecodeError::None);
+        REQUIRE(std::get<Chat>(out).file);
+        CHECK(std::get<Chat>(out).file->size == 3);
+        CHECK(DecodeFrame(chatWithFile(1), out) == DecodeError::None);
+        CheckRejected(chatWithFile(3), DecodeError::BadValue);
+        CheckRejected(chatWithFile(2), DecodeError::BadValue);
     }
 
     TEST_CASE("history and search frames reject impossible counts, bad flags and bad reasons")
@@ -818,7 +950,7 @@ TEST_SUITE("protocol")
     TEST_CASE("an unknown enum value is rejected with BadValue")
     {
         const auto chatWithKind = [](std::uint8_t kind) {
-            return MakeFrame(FrameType::Chat, PayloadBuilder().U64(1).I64(2).U8(kind).Str("ana").Str("").Str("hi"));
+            return MakeFrame(FrameType::Chat, PayloadBuilder().U64(1).I64(2).U8(kind).Str("ana").Str("").Str("hi").U8(0));
         };
         CheckRejected(chatWithKind(5), DecodeError::BadValue);
         CheckRejected(chatWithKind(0xFF), DecodeError::BadValue);

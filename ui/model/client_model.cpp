@@ -175,6 +175,98 @@ void ClientModel::AddOwn(const std::string& to, const std::string& text, std::ui
         m_pending[clientMsgId] = c.key;
 }
 
+void ClientModel::AddOwnFile(const std::string& to, const std::filesystem::path& path, std::uint64_t clientMsgId,
+                             std::int64_t nowMs)
+{
+    AddOwn(to, path.filename().string(), clientMsgId, nowMs);
+    Conversation& c = to.empty() ? Everyone() : Open(to);
+    for (auto line = c.lines.rbegin(); line != c.lines.rend(); ++line)
+        if (line->own && line->clientMsgId == clientMsgId)
+        {
+            line->file = net::FileInfo{};
+            ++c.revision;
+            break;
+        }
+    if (clientMsgId != 0)
+    {
+        TransferView& t = m_transfers[{net::TransferDirection::Upload, clientMsgId}];
+        t.status.id = clientMsgId;
+        t.status.direction = net::TransferDirection::Upload;
+        t.status.name = path.filename().string();
+        t.status.to = to;
+        t.status.path = path;
+    }
+}
+
+const TransferView* ClientModel::FindTransfer(net::TransferDirection direction, std::uint64_t id) const
+{
+    auto it = m_transfers.find({direction, id});
+    return it == m_transfers.end() ? nullptr : &it->second;
+}
+
+std::size_t ClientModel::ActiveTransfers() const
+{
+    return static_cast<std::size_t>(
+        std::count_if(m_transfers.begin(), m_transfers.end(), [](const auto& t) { return t.second.Active(); }));
+}
+
+const std::filesystem::path* ClientModel::SavedPath(std::uint64_t fileId) const
+{
+    const TransferView* t = FindTransfer(net::TransferDirection::Download, fileId);
+    return t && t->status.state == net::TransferStatus::State::Done ? &t->status.path : nullptr;
+}
+
+bool ClientModel::WantThumb(std::uint64_t fileId)
+{
+    return m_thumbs.try_emplace(fileId).second;
+}
+
+ThumbState* ClientModel::Thumb(std::uint64_t fileId)
+{
+    auto it = m_thumbs.find(fileId);
+    return it == m_thumbs.end() ? nullptr : &it->second;
+}
+
+const Line* ClientModel::FileLine(std::uint64_t fileId) const
+{
+    for (const auto& c : m_conversations)
+        if (auto index = c->IndexOf(fileId); index && c->lines[*index].file)
+            return &c->lines[*index];
+    return nullptr;
+}
+
+void ClientModel::ApplyTransfer(const net::TransferStatus& status)
+{
+    TransferView& t = m_transfers[{status.direction, status.id}];
+    const bool restarted = status.done < t.status.done || (t.status.state != net::TransferStatus::State::Running &&
+                                                           status.state == net::TransferStatus::State::Running);
+    if (restarted)
+        t.meter.Start(engine::RateMeter::Clock::now());
+    else if (status.done > t.status.done)
+        t.meter.Add(status.done - t.status.done);
+    const std::filesystem::path source = t.status.path;
+    t.status = status;
+    if (status.direction == net::TransferDirection::Upload)
+    {
+        if (t.status.path.empty())
+            t.status.path = source;
+        // the pending line learns the file's size as soon as it is known
+        Conversation* c = nullptr;
+        if (Line* line = FindPending(status.id, &c); line && line->file && line->file->size != status.size)
+        {
+            line->file->size = status.size;
+            ++c->revision;
+        }
+        if (status.state == net::TransferStatus::State::Failed || status.state == net::TransferStatus::State::Cancelled)
+            if (Line* line = FindPending(status.id, &c))
+            {
+                m_pending.erase(status.id);
+                Fail(*c, *line, (status.state == net::TransferStatus::State::Cancelled ? "not sent: " : "not sent: ") +
+                                    status.error);
+            }
+    }
+}
+
 void ClientModel::AddSystem(const std::string& key, const std::string& text, std::int64_t nowMs, LineKind kind)
 {
     Line line;
@@ -255,8 +347,18 @@ void ClientModel::ApplyChat(const net::Chat& chat, bool countUnread)
     if (chat.kind == net::ChatKind::Join && SameNick(chat.from, m_nick))
         return; // our own arrival: the "You joined" notice says it
     Conversation& c = chat.kind == net::ChatKind::Private ? Open(KeyOf(chat)) : Everyone();
-    if (c.IndexOf(chat.id))
-        return; // already here (history and live overlap, or a resumed session)
+    line.file = chat.file;
+    if (auto index = c.IndexOf(chat.id))
+    {
+        // already here (history and live overlap, or a resumed session); our own upload's line
+        // learns the stored file's details (hash, preview) from the message
+        if (chat.file && c.lines[*index].file != chat.file)
+        {
+            c.lines[*index].file = chat.file;
+            ++c.revision;
+        }
+        return;
+    }
     if ((chat.kind == net::ChatKind::Join || chat.kind == net::ChatKind::Leave) && !SameNick(c.key, chat.from))
         if (Conversation* partner = Find(chat.from); partner && !partner->IndexOf(chat.id))
             Insert(*partner, line, false); // the private tab learns they came or went
@@ -412,6 +514,16 @@ void ClientModel::Apply(const net::ClientEvent& event)
         }
         else
             AddSystem(m_viewing, "Error from the server: " + event.error.text, engine::NowMs(), LineKind::Error);
+        break;
+    }
+    case Kind::Transfer:
+        ApplyTransfer(event.transfer);
+        break;
+    case Kind::Thumb:
+    {
+        ThumbState& t = m_thumbs[event.fileId];
+        t.kind = event.bytes.empty() ? ThumbState::Kind::None : ThumbState::Kind::Arrived;
+        t.png = event.bytes;
         break;
     }
     case Kind::Ended:

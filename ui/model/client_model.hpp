@@ -3,10 +3,13 @@
 // actions below.
 #pragma once
 
+#include "engine/units.hpp"
 #include "net/client.hpp"
 
 #include <cstdint>
+#include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +34,28 @@ struct Line
     bool failed = false;           // the server refused it or the connection ended first
     std::string failure;
     std::uint64_t clientMsgId = 0;
+    std::optional<net::FileInfo> file; // a file message (text: the file's name); own uploads: size only until stored
+};
+
+// A transfer with what the front ends show about it: progress, speed, time left.
+struct TransferView
+{
+    net::TransferStatus status;
+    engine::RateMeter meter;
+    double BytesPerSecond() const { return meter.BytesPerSecond(); }
+    double SecondsLeft() const { return meter.Eta(status.size - std::min(status.size, status.done)); }
+    bool Active() const
+    {
+        using S = net::TransferStatus::State;
+        return status.state == S::Waiting || status.state == S::Running || status.state == S::Checking;
+    }
+};
+
+// What the UI knows about a file message's preview.
+struct ThumbState
+{
+    enum class Kind { Requested, Arrived, None } kind = Kind::Requested;
+    std::vector<std::uint8_t> png; // Arrived: until the UI takes it for decoding
 };
 
 constexpr std::size_t NoLine = std::numeric_limits<std::size_t>::max();
@@ -66,6 +91,20 @@ public:
     // A message the user just sent: shown at once, pending until acked.
     void AddOwn(const std::string& to, const std::string& text, std::uint64_t clientMsgId, std::int64_t nowMs);
     void AddSystem(const std::string& key, const std::string& text, std::int64_t nowMs, LineKind kind = LineKind::System);
+    // A file the user just started sending: shown at once with its upload's progress.
+    void AddOwnFile(const std::string& to, const std::filesystem::path& path, std::uint64_t clientMsgId, std::int64_t nowMs);
+
+    // Transfers by direction and id (upload: its client message id; download: the file message id).
+    const TransferView* FindTransfer(net::TransferDirection direction, std::uint64_t id) const;
+    const std::map<std::pair<net::TransferDirection, std::uint64_t>, TransferView>& Transfers() const { return m_transfers; }
+    std::size_t ActiveTransfers() const;
+    // Where a downloaded file was saved in this run, if it was.
+    const std::filesystem::path* SavedPath(std::uint64_t fileId) const;
+    // Previews: the UI asks once per file (true when it should send the request now).
+    bool WantThumb(std::uint64_t fileId);
+    ThumbState* Thumb(std::uint64_t fileId);
+    // Finds the line of a file message (by message id) in any conversation.
+    const Line* FileLine(std::uint64_t fileId) const;
 
     // The UI tells which conversation is on screen and whether the window has focus. Lines
     // arriving anywhere else count as unread.
@@ -106,6 +145,7 @@ private:
     Line& Insert(Conversation& conversation, Line line, bool countUnread);
     void ApplyChat(const net::Chat& chat, bool countUnread);
     void ApplyHistory(const net::History& history);
+    void ApplyTransfer(const net::TransferStatus& status);
     Line* FindPending(std::uint64_t clientMsgId, Conversation** where);
     void Fail(Conversation& c, Line& line, const std::string& why);
     void AddUser(const std::string& nick);
@@ -130,6 +170,8 @@ private:
     std::uint64_t m_searchToken = 0;
     std::string m_searchQuery;
     std::vector<net::Chat> m_searchResults;
+    std::map<std::pair<net::TransferDirection, std::uint64_t>, TransferView> m_transfers;
+    std::unordered_map<std::uint64_t, ThumbState> m_thumbs;
 };
 
 } // namespace obrol::ui

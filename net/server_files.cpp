@@ -1,0 +1,711 @@
+#include "net/server_files.hpp"
+
+#include "engine/file_names.hpp"
+#include "engine/image.hpp"
+#include "engine/utf8.hpp"
+#include "net/session.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#ifdef _WIN32
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
+
+namespace obrol::net {
+
+namespace {
+
+constexpr std::uint64_t MaxThumbnailSource = std::uint64_t{64} << 20; // bigger images get a file card
+constexpr int ThumbnailSide = 480;                                    // 240 px previews at 2x
+constexpr auto StaleUpload = std::chrono::minutes(30);                // a partial nobody resumed is dropped
+
+std::string SizeText(std::uint64_t bytes)
+{
+    const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024.0 && unit < 4)
+    {
+        value /= 1024.0;
+        ++unit;
+    }
+    char text[32];
+    if (unit == 0)
+        std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
+    else
+        std::snprintf(text, sizeof text, value < 10 ? "%.1f %s" : "%.0f %s", value, units[unit]);
+    return text;
+}
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+bool SyncToDisk(std::FILE* file)
+{
+    if (std::fflush(file) != 0)
+        return false;
+#ifdef _WIN32
+    return _commit(_fileno(file)) == 0;
+#else
+    return fsync(fileno(file)) == 0;
+#endif
+}
+
+} // namespace
+
+// [SECTION] State
+
+// Touched only on the disk thread.
+struct ServerFiles::DiskUpload
+{
+    std::filesystem::path part;
+    std::FILE* file = nullptr;
+    engine::Sha256 hash;
+    std::uint64_t written = 0;
+    std::string error; // set once a write failed: later chunks are ignored
+    ~DiskUpload()
+    {
+        if (file)
+            std::fclose(file);
+    }
+    void Discard()
+    {
+        if (file)
+            std::fclose(file);
+        file = nullptr;
+        std::error_code ec;
+        std::filesystem::remove(part, ec);
+    }
+};
+
+struct ServerFiles::Upload
+{
+    std::string key;
+    std::string nick;
+    std::uint64_t id = 0;
+    std::string to;
+    std::string name;
+    std::uint64_t size = 0;
+    std::uint64_t expected = 0; // the next offset accepted from the network
+    bool ending = false;
+    std::weak_ptr<Session> owner;
+    std::shared_ptr<DiskUpload> disk = std::make_shared<DiskUpload>();
+    std::chrono::steady_clock::time_point lastActivity = std::chrono::steady_clock::now();
+};
+
+struct ServerFiles::DiskRead
+{
+    std::FILE* file = nullptr;
+    ~DiskRead()
+    {
+        if (file)
+            std::fclose(file);
+    }
+};
+
+struct ServerFiles::Download
+{
+    std::uint64_t id = 0;
+    std::filesystem::path path;
+    std::uint64_t size = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t acked = 0;
+    std::shared_ptr<DiskRead> disk = std::make_shared<DiskRead>();
+};
+
+struct ServerFiles::SessionDownloads
+{
+    std::map<std::uint64_t, Download> active;
+    std::uint64_t next = 0; // round robin: the id after the last one served
+    bool reading = false;
+};
+
+ServerFiles::ServerFiles(Server::Core& core) : m_core(core) {}
+
+ServerFiles::~ServerFiles()
+{
+    std::vector<std::shared_ptr<DiskUpload>> partials;
+    for (auto& [key, upload] : m_uploads)
+        partials.push_back(upload->disk);
+    m_disk.Post([partials] {
+        for (const auto& disk : partials)
+            disk->Discard();
+    });
+    if (m_temporary)
+    {
+        m_disk.Post([dir = m_dir] {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        });
+    }
+}
+
+void ServerFiles::Open(const std::filesystem::path& dir, bool temporary)
+{
+    m_dir = dir;
+    m_temporary = temporary;
+    std::error_code ec;
+    std::filesystem::create_directories(m_dir / "partial", ec);
+    if (ec)
+        throw std::runtime_error("cannot create the files folder " + m_dir.string() + ": " + ec.message());
+    // what a previous run left half uploaded can never be resumed: its senders' state is gone
+    for (const auto& entry : std::filesystem::directory_iterator(m_dir / "partial", ec))
+    {
+        std::error_code ignored;
+        std::filesystem::remove(entry.path(), ignored);
+    }
+}
+
+std::string ServerFiles::Key(const std::string& nick, std::uint64_t id)
+{
+    return engine::FoldCase(nick) + "/" + std::to_string(id);
+}
+
+void ServerFiles::OnDisk(std::function<void()> task, std::function<void()> then)
+{
+    auto guard = std::make_shared<WorkGuard>(m_core.io.get_executor());
+    m_disk.Post([this, guard, task = std::move(task), then = std::move(then)]() mutable {
+        task();
+        asio::post(m_core.io, [guard, then = std::move(then)] {
+            then();
+            guard->reset();
+        });
+    });
+}
+
+void ServerFiles::Refuse(const std::shared_ptr<Session>& session, std::uint64_t id, TransferDirection direction,
+                         FileAbortCode code, const std::string& reason)
+{
+    session->Conn().Send(FileAbort{id, direction, code, reason});
+}
+
+// [SECTION] Uploads
+
+void ServerFiles::OnOffer(const std::shared_ptr<Session>& session, const FileOffer& offer)
+{
+    SweepStale();
+    const std::string key = Key(session->Nick(), offer.id);
+    if (auto it = m_uploads.find(key); it != m_uploads.end())
+    {
+        // the same upload again after a reconnect: carry on from what is on disk
+        auto upload = it->second;
+        upload->owner = session;
+        if (upload->size != offer.size)
+            return Fail(key, FileAbortCode::Invalid, "the file changed since it was first offered; send it again");
+        upload->lastActivity = std::chrono::steady_clock::now();
+        if (upload->ending)
+            return; // being checked and stored: the Ack follows
+        auto offset = std::make_shared<std::uint64_t>(0);
+        // queued writes finish first: the offset is what is really on disk
+        OnDisk([disk = upload->disk, offset] { *offset = disk->error.empty() ? disk->written : 0; },
+               [this, key, offset] {
+                   auto it = m_uploads.find(key);
+                   if (it == m_uploads.end())
+                       return;
+                   it->second->expected = *offset;
+                   if (auto owner = it->second->owner.lock())
+                       owner->Conn().Send(FileAccept{it->second->id, *offset});
+               });
+        return;
+    }
+    if (auto done = m_completed.find(key); done != m_completed.end())
+        return (void)session->Conn().Send(done->second); // stored before the connection dropped
+    if (!m_core.archive)
+        return Begin(session, offer);
+    // maybe stored by an earlier run of the server
+    std::weak_ptr<Session> weak = session;
+    m_core.Query<std::optional<engine::StoredMessage>>(
+        [nick = session->Nick(), id = offer.id](engine::ArchiveReader& r) { return r.FindByClientId(nick, id); },
+        [this, weak, offer](std::optional<engine::StoredMessage> stored) {
+            auto session = weak.lock();
+            if (!session || !session->Joined())
+                return;
+            if (stored && stored->file)
+                session->Conn().Send(Ack{offer.id, stored->id, stored->timeMs});
+            else
+                Begin(session, offer);
+        });
+}
+
+void ServerFiles::Begin(const std::shared_ptr<Session>& session, const FileOffer& offer)
+{
+    const std::uint64_t max = m_core.config.maxFileBytes;
+    const std::string name = engine::SanitizeFileName(offer.name);
+    if (max == 0)
+        return Refuse(session, offer.id, TransferDirection::Upload, FileAbortCode::TooLarge,
+                      "this server does not accept files");
+    if (offer.size > max)
+        return Refuse(session, offer.id, TransferDirection::Upload, FileAbortCode::TooLarge,
+                      name + " is " + SizeText(offer.size) + "; this server accepts files up to " + SizeText(max));
+    const auto start = [this, offer, name](const std::shared_ptr<Session>& session) {
+        auto upload = std::make_shared<Upload>();
+        upload->key = Key(session->Nick(), offer.id);
+        upload->nick = session->Nick();
+        upload->id = offer.id;
+        upload->to = offer.to;
+        upload->name = name;
+        upload->size = offer.size;
+        upload->owner = session;
+        upload->disk->part = m_dir / "partial" / (std::to_string(m_nextPart++) + ".part");
+        m_uploads[upload->key] = upload;
+        auto error = std::make_shared<std::string>();
+        OnDisk(
+            [disk = upload->disk, error] {
+                disk->file = std::fopen(disk->part.string().c_str(), "wb");
+                if (!disk->file)
+                    *error = ErrnoText();
+            },
+            [this, key = upload->key, error] {
+                auto it = m_uploads.find(key);
+                if (it == m_uploads.end())
+                    return;
+                if (!error->empty())
+                    return Fail(key, FileAbortCode::StorageFailed, "the server cannot store files: " + *error);
+                if (auto owner = it->second->owner.lock())
+                    owner->Conn().Send(FileAccept{it->second->id, 0});
+            });
+    };
+    if (offer.to.empty() || m_core.hub.Find(offer.to))
+    {
+        if (!offer.to.empty() && engine::FoldCase(offer.to) == engine::FoldCase(session->Nick()))
+            return Refuse(session, offer.id, TransferDirection::Upload, FileAbortCode::UnknownUser,
+                          "a private file needs someone other than yourself");
+        return start(session);
+    }
+    // a private file to someone offline: only if they have been here before (it waits for them)
+    std::weak_ptr<Session> weak = session;
+    m_core.IsKnown(offer.to, [weak, start, offer](bool known) {
+        auto session = weak.lock();
+        if (!session || !session->Joined())
+            return;
+        if (!known)
+            return (void)session->Conn().Send(FileAbort{offer.id, TransferDirection::Upload, FileAbortCode::UnknownUser,
+                                                        "nobody called \"" + offer.to + "\" is here to receive it"});
+        start(session);
+    });
+}
+
+void ServerFiles::OnChunk(const std::shared_ptr<Session>& session, FileChunk& chunk)
+{
+    const std::string key = Key(session->Nick(), chunk.id);
+    auto it = m_uploads.find(key);
+    // chunks already on the way when an upload was refused or cancelled are dropped quietly
+    if (it == m_uploads.end() || it->second->owner.lock() != session || it->second->ending)
+        return;
+    Upload& upload = *it->second;
+    if (chunk.offset != upload.expected || chunk.bytes.size() > upload.size - upload.expected)
+    {
+        const std::string why = chunk.offset != upload.expected
+                                    ? "bytes arrived out of order (at " + std::to_string(chunk.offset) + ", expected " +
+                                          std::to_string(upload.expected) + ")"
+                                    : "more bytes arrived than the file's size";
+        return Fail(key, FileAbortCode::Invalid, why);
+    }
+    upload.expected += chunk.bytes.size();
+    upload.lastActivity = std::chrono::steady_clock::now();
+    auto written = std::make_shared<std::uint64_t>(0);
+    auto error = std::make_shared<std::string>();
+    OnDisk(
+        [disk = upload.disk, bytes = std::move(chunk.bytes), written, error] {
+            if (!disk->error.empty() || !disk->file)
+                return;
+            if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), disk->file) != bytes.size())
+            {
+                disk->error = ErrnoText();
+                *error = disk->error;
+                return;
+            }
+            disk->hash.Update(bytes);
+            disk->written += bytes.size();
+            *written = disk->written;
+        },
+        [this, key, written, error] {
+            auto it = m_uploads.find(key);
+            if (it == m_uploads.end())
+                return;
+            if (!error->empty())
+            {
+                ServerEvent e;
+                e.kind = ServerEvent::Kind::StorageError;
+                e.nick = it->second->nick;
+                e.text = "could not store the file " + it->second->name + ": " + *error;
+                m_core.Emit(std::move(e));
+                return Fail(key, FileAbortCode::StorageFailed,
+                            "the server could not store " + it->second->name + " (" + *error + "); it was not sent");
+            }
+            if (*written == 0)
+                return;
+            if (auto owner = it->second->owner.lock())
+                owner->Conn().Send(FileProgress{it->second->id, TransferDirection::Upload, *written});
+        });
+}
+
+void ServerFiles::OnEnd(const std::shared_ptr<Session>& session, const FileEnd& end)
+{
+    const std::string key = Key(session->Nick(), end.id);
+    auto it = m_uploads.find(key);
+    if (it == m_uploads.end() || it->second->owner.lock() != session || it->second->ending)
+        return;
+    if (it->second->expected != it->second->size)
+    {
+        const std::string why = "the upload ended after " + std::to_string(it->second->expected) + " of " +
+                                std::to_string(it->second->size) + " bytes";
+        return Fail(key, FileAbortCode::Corrupted, why);
+    }
+    it->second->ending = true;
+    Finish(key, end.sha256);
+}
+
+// Checks the hash, keeps the file under its hash, makes a preview, then posts the message.
+void ServerFiles::Finish(const std::string& key, const std::array<std::uint8_t, 32>& expected)
+{
+    auto upload = m_uploads.at(key);
+    struct Outcome
+    {
+        FileAbortCode code = FileAbortCode::StorageFailed;
+        std::string error;
+        FileInfo info;
+        std::string sha;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    OnDisk(
+        [disk = upload->disk, dir = m_dir, name = upload->name, size = upload->size, expected, outcome] {
+            if (!disk->error.empty() || !disk->file)
+            {
+                outcome->error = disk->error.empty() ? "the file could not be written" : disk->error;
+                return;
+            }
+            const bool synced = SyncToDisk(disk->file);
+            const bool closed = std::fclose(disk->file) == 0;
+            disk->file = nullptr;
+            if (!synced || !closed)
+            {
+                outcome->error = ErrnoText();
+                disk->Discard();
+                return;
+            }
+            const auto digest = disk->hash.Finish();
+            if (digest != expected)
+            {
+                outcome->code = FileAbortCode::Corrupted;
+                outcome->error = "the file arrived damaged (its SHA-256 differs from the sender's); it was not kept";
+                disk->Discard();
+                return;
+            }
+            outcome->sha = engine::Sha256::Hex(digest);
+            const auto final = dir / outcome->sha;
+            std::error_code ec;
+            if (std::filesystem::exists(final, ec))
+                disk->Discard(); // the same bytes are stored already
+            else
+            {
+                std::filesystem::rename(disk->part, final, ec);
+                if (ec)
+                {
+                    outcome->error = ec.message();
+                    disk->Discard();
+                    return;
+                }
+            }
+            FileInfo& info = outcome->info;
+            info.size = size;
+            info.sha256 = digest;
+            std::vector<std::uint8_t> head(32);
+            if (std::FILE* f = std::fopen(final.string().c_str(), "rb"))
+            {
+                head.resize(std::fread(head.data(), 1, head.size(), f));
+                std::fclose(f);
+            }
+            info.mime = engine::MimeType(name, head);
+            // best effort: a failed preview still delivers the file (as a file card)
+            if (engine::SniffImageFormat(head) != engine::ImageFormat::Unknown && size <= MaxThumbnailSource)
+            {
+                std::vector<std::uint8_t> bytes(size);
+                std::ifstream in(final, std::ios::binary);
+                if (in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
+                {
+                    auto thumb = engine::MakeThumbnail(bytes, ThumbnailSide);
+                    if (!thumb.png.empty() && thumb.png.size() <= MaxFramePayload - 64)
+                    {
+                        const auto thumbPath = dir / (outcome->sha + ".thumb.png");
+                        std::ofstream out(thumbPath, std::ios::binary | std::ios::trunc);
+                        out.write(reinterpret_cast<const char*>(thumb.png.data()),
+                                  static_cast<std::streamsize>(thumb.png.size()));
+                        if (out.good())
+                        {
+                            info.thumbWidth = static_cast<std::uint16_t>(thumb.width);
+                            info.thumbHeight = static_cast<std::uint16_t>(thumb.height);
+                        }
+                    }
+                    if (thumb.sourceWidth > 0)
+                    {
+                        info.imageWidth = static_cast<std::uint32_t>(thumb.sourceWidth);
+                        info.imageHeight = static_cast<std::uint32_t>(thumb.sourceHeight);
+                    }
+                }
+            }
+        },
+        [this, key, outcome] {
+            if (!m_uploads.count(key))
+                return;
+            if (!outcome->error.empty())
+            {
+                auto it = m_uploads.find(key);
+                if (outcome->code == FileAbortCode::StorageFailed)
+                {
+                    ServerEvent e;
+                    e.kind = ServerEvent::Kind::StorageError;
+                    e.nick = it->second->nick;
+                    e.text = "could not store the file " + it->second->name + ": " + outcome->error;
+                    m_core.Emit(std::move(e));
+                }
+                return Fail(key, outcome->code, outcome->error);
+            }
+            Post(key, outcome->info, outcome->sha);
+        });
+}
+
+void ServerFiles::Post(const std::string& key, FileInfo info, const std::string& shaHex)
+{
+    auto upload = m_uploads.at(key);
+    m_core.hub.PostFile(upload->nick, upload->to, upload->name, info, upload->id,
+                        [this, upload, shaHex](const Hub::PostResult& result) {
+                            m_uploads.erase(upload->key);
+                            auto owner = upload->owner.lock();
+                            if (!result.ok)
+                            {
+                                const auto code = result.code == ErrorCode::UnknownUser ? FileAbortCode::UnknownUser
+                                                                                        : FileAbortCode::StorageFailed;
+                                if (owner)
+                                    owner->Conn().Send(FileAbort{upload->id, TransferDirection::Upload, code, result.error});
+                                return;
+                            }
+                            m_files[result.chat.id] = FileRef{result.chat.from, result.chat.to, shaHex, upload->size};
+                            const Ack ack{upload->id, result.chat.id, result.chat.timeMs};
+                            m_completed[upload->key] = ack;
+                            if (owner)
+                                owner->Conn().Send(ack);
+                        });
+}
+
+void ServerFiles::Fail(const std::string& key, FileAbortCode code, const std::string& reason)
+{
+    auto it = m_uploads.find(key);
+    if (it == m_uploads.end())
+        return;
+    auto upload = it->second;
+    m_uploads.erase(it);
+    if (auto owner = upload->owner.lock(); owner && code != FileAbortCode::Cancelled)
+        owner->Conn().Send(FileAbort{upload->id, TransferDirection::Upload, code, reason});
+    m_disk.Post([disk = upload->disk] { disk->Discard(); });
+}
+
+void ServerFiles::SweepStale()
+{
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::string> stale;
+    for (const auto& [key, upload] : m_uploads)
+        if (upload->owner.expired() && !upload->ending && now - upload->lastActivity > StaleUpload)
+            stale.push_back(key);
+    for (const auto& key : stale)
+        Fail(key, FileAbortCode::Cancelled, "abandoned");
+}
+
+void ServerFiles::OnAbort(const std::shared_ptr<Session>& session, const FileAbort& abort)
+{
+    if (abort.direction == TransferDirection::Upload)
+    {
+        const std::string key = Key(session->Nick(), abort.id);
+        if (auto it = m_uploads.find(key); it != m_uploads.end() && !it->second->ending)
+            Fail(key, FileAbortCode::Cancelled, "cancelled by the sender");
+        return;
+    }
+    if (auto it = m_downloads.find(session->Id()); it != m_downloads.end())
+        it->second->active.erase(abort.id);
+}
+
+// [SECTION] Downloads
+
+void ServerFiles::Remember(const Chat& chat)
+{
+    if (chat.file)
+        m_files[chat.id] = FileRef{chat.from, chat.to, engine::Sha256::Hex(chat.file->sha256), chat.file->size};
+}
+
+void ServerFiles::Lookup(const std::string& viewer, std::uint64_t id, std::function<void(std::optional<FileRef>)> then)
+{
+    if (auto it = m_files.find(id); it != m_files.end())
+    {
+        const FileRef& ref = it->second;
+        const std::string me = engine::FoldCase(viewer);
+        if (ref.to.empty() || engine::FoldCase(ref.from) == me || engine::FoldCase(ref.to) == me)
+            return then(ref);
+        return then(std::nullopt);
+    }
+    if (!m_core.archive)
+        return then(std::nullopt);
+    m_core.Query<std::optional<engine::StoredMessage>>(
+        [viewer, id](engine::ArchiveReader& r) { return r.Visible(viewer, id); },
+        [this, then = std::move(then)](std::optional<engine::StoredMessage> stored) {
+            if (!stored || !stored->file)
+                return then(std::nullopt);
+            FileRef ref{stored->from, stored->to, engine::Sha256::Hex(stored->file->sha256), stored->file->size};
+            m_files[stored->id] = ref;
+            then(ref);
+        });
+}
+
+void ServerFiles::OnGet(const std::shared_ptr<Session>& session, const FileGet& get)
+{
+    std::weak_ptr<Session> weak = session;
+    Lookup(session->Nick(), get.id, [this, weak, get](std::optional<FileRef> ref) {
+        auto session = weak.lock();
+        if (!session || !session->Joined())
+            return;
+        if (!ref)
+            return Refuse(session, get.id, TransferDirection::Download, FileAbortCode::NotFound,
+                          "no such file on this server (or not one sent to you)");
+        if (get.offset > ref->size)
+            return Refuse(session, get.id, TransferDirection::Download, FileAbortCode::Invalid,
+                          "asked to resume past the end of the file");
+        auto& downloads = m_downloads[session->Id()];
+        if (!downloads)
+            downloads = std::make_unique<SessionDownloads>();
+        Download d;
+        d.id = get.id;
+        d.path = m_dir / ref->sha;
+        d.size = ref->size;
+        d.sent = d.acked = get.offset;
+        downloads->active[get.id] = std::move(d); // asking again restarts from the new offset
+        Pump(session);
+    });
+}
+
+void ServerFiles::OnProgress(const std::shared_ptr<Session>& session, const FileProgress& progress)
+{
+    if (progress.direction != TransferDirection::Download)
+        return;
+    auto it = m_downloads.find(session->Id());
+    if (it == m_downloads.end())
+        return;
+    auto d = it->second->active.find(progress.id);
+    if (d == it->second->active.end())
+        return;
+    d->second.acked = std::max(d->second.acked, std::min(progress.received, d->second.sent));
+    if (d->second.acked >= d->second.size)
+        it->second->active.erase(d);
+    Pump(session);
+}
+
+void ServerFiles::Pump(const std::shared_ptr<Session>& session)
+{
+    auto it = m_downloads.find(session->Id());
+    if (it == m_downloads.end())
+        return;
+    SessionDownloads& downloads = *it->second;
+    if (downloads.reading || downloads.active.empty() || !session->Conn().IsOpen() ||
+        session->Conn().QueuedBytes() >= FileQueueLowWater)
+        return;
+    // round robin: the first one after the last served that may send
+    Download* pick = nullptr;
+    auto from = downloads.active.lower_bound(downloads.next);
+    for (std::size_t i = 0; i < downloads.active.size() && !pick; ++i, ++from)
+    {
+        if (from == downloads.active.end())
+            from = downloads.active.begin();
+        Download& d = from->second;
+        if (d.sent < d.size && d.sent - d.acked < FileWindowBytes)
+            pick = &d;
+    }
+    if (!pick)
+        return;
+    downloads.next = pick->id + 1;
+    downloads.reading = true;
+    const std::uint64_t n = std::min<std::uint64_t>(FileChunkBytes, pick->size - pick->sent);
+    auto chunk = std::make_shared<FileChunk>();
+    chunk->id = pick->id;
+    chunk->offset = pick->sent;
+    auto error = std::make_shared<std::string>();
+    std::weak_ptr<Session> weak = session;
+    OnDisk(
+        [disk = pick->disk, path = pick->path, chunk, n, error] {
+            if (!disk->file)
+                disk->file = std::fopen(path.string().c_str(), "rb");
+            if (!disk->file)
+            {
+                *error = "the server cannot read this file: " + ErrnoText();
+                return;
+            }
+            chunk->bytes.resize(n);
+#ifdef _WIN32
+            const bool positioned = _fseeki64(disk->file, static_cast<long long>(chunk->offset), SEEK_SET) == 0;
+#else
+            const bool positioned = fseeko(disk->file, static_cast<off_t>(chunk->offset), SEEK_SET) == 0;
+#endif
+            if (!positioned || std::fread(chunk->bytes.data(), 1, n, disk->file) != n)
+                *error = "the server cannot read this file (it is shorter than recorded)";
+        },
+        [this, weak, chunk, error, sessionId = session->Id()] {
+            auto it = m_downloads.find(sessionId);
+            if (it == m_downloads.end())
+                return;
+            it->second->reading = false;
+            auto session = weak.lock();
+            auto d = it->second->active.find(chunk->id);
+            if (!session || d == it->second->active.end() || d->second.sent != chunk->offset)
+            {
+                if (session)
+                    Pump(session); // cancelled or restarted meanwhile
+                return;
+            }
+            if (!error->empty())
+            {
+                it->second->active.erase(d);
+                Refuse(session, chunk->id, TransferDirection::Download, FileAbortCode::StorageFailed, *error);
+                return Pump(session);
+            }
+            d->second.sent += chunk->bytes.size();
+            session->Conn().Send(EncodeShared(*chunk));
+            Pump(session);
+        });
+}
+
+void ServerFiles::OnSessionClosed(std::uint64_t sessionId) { m_downloads.erase(sessionId); }
+
+void ServerFiles::OnThumbGet(const std::shared_ptr<Session>& session, const ThumbGet& get)
+{
+    std::weak_ptr<Session> weak = session;
+    Lookup(session->Nick(), get.id, [this, weak, id = get.id](std::optional<FileRef> ref) {
+        auto session = weak.lock();
+        if (!session || !session->Joined())
+            return;
+        if (!ref)
+            return (void)session->Conn().Send(Thumb{id, {}});
+        auto thumb = std::make_shared<Thumb>();
+        thumb->id = id;
+        OnDisk(
+            [thumb, path = m_dir / (ref->sha + ".thumb.png")] {
+                std::ifstream in(path, std::ios::binary);
+                if (!in)
+                    return;
+                in.seekg(0, std::ios::end);
+                const auto size = static_cast<std::size_t>(std::max<std::streamoff>(0, in.tellg()));
+                if (size > MaxFramePayload - 64)
+                    return;
+                thumb->png.resize(size);
+                in.seekg(0);
+                if (!in.read(reinterpret_cast<char*>(thumb->png.data()), static_cast<std::streamsize>(size)))
+                    thumb->png.clear();
+            },
+            [weak, thumb] {
+                if (auto session = weak.lock(); session && session->Joined())
+                    session->Conn().Send(*thumb);
+            });
+    });
+}
+
+} // namespace obrol::net
