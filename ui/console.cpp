@@ -466,25 +466,7 @@ private:
     std::map<std::pair<net::TransferDirection, std::uint64_t>, Progress> m_lastProgress;
 };
 
-// "/send PATH [NICK]": PATH may be quoted; unquoted, the whole rest is the path when such a
-// file exists, else the last word is the nickname.
-std::pair<std::string, std::string> SplitSend(const std::string& rest)
-{
-    if (!rest.empty() && rest[0] == '"')
-    {
-        const auto close = rest.find('"', 1);
-        if (close == std::string::npos)
-            return {rest.substr(1), {}};
-        std::string nick = rest.substr(close + 1);
-        nick.erase(0, nick.find_first_not_of(' '));
-        return {rest.substr(1, close - 1), nick};
-    }
-    std::error_code ec;
-    const auto space = rest.rfind(' ');
-    if (std::filesystem::exists(rest, ec) || space == std::string::npos)
-        return {rest, {}};
-    return {rest.substr(0, space), rest.substr(space + 1)};
-}
+
 
 } // namespace
 
@@ -558,7 +540,7 @@ int RunHeadlessClient(const Options& o)
         }
         else if (command("/send"))
         {
-            const auto [path, to] = SplitSend(rest);
+            const auto [path, to] = SplitSendArgs(rest);
             if (path.empty())
                 printer.Info("usage: /send PATH [NICK] (quote a path with spaces followed by a nick: /send \"my file.txt\" bo)");
             else

@@ -4,6 +4,7 @@
 #include "engine/gfx/window.hpp"
 #include "engine/utf8.hpp"
 #include "ui/panels/theme.hpp"
+#include "ui/previews.hpp"
 
 #include <imgui.h>
 
@@ -50,6 +51,22 @@ public:
         client.RequestHistory(conversation, beforeId, limit, around);
     }
     std::uint64_t Search(const std::string& query) override { return client.Search(query); }
+    std::uint64_t SendFile(const std::string& to, const std::filesystem::path& path) override
+    {
+        return client.SendFile(to, path);
+    }
+    void Download(const Line& line) override
+    {
+        net::Chat chat;
+        chat.id = line.id;
+        chat.text = line.text;
+        chat.file = line.file;
+        client.Download(chat, DownloadsDirFrom(options));
+    }
+    void CancelTransfer(std::uint64_t id, net::TransferDirection direction) override
+    {
+        client.CancelTransfer(id, direction);
+    }
 
     net::Client client;
     const Options& options;
@@ -90,6 +107,10 @@ GuiApp::GuiApp(const Options& options, engine::Waker& waker) : m_options(options
         m_clientLink = std::make_unique<ClientLink>(*m_clientEvents, m_options);
         const std::string host = m_options.server ? "127.0.0.1" : m_options.host;
         m_clientPanel = std::make_unique<ClientPanel>(*m_clientModel, *m_clientLink, host, m_options.port, m_options.nick);
+        m_previews = std::make_unique<GuiPreviews>(*m_clientModel, m_clientLink->client, &waker);
+        m_clientPanel->SetPreviews(m_previews.get());
+        m_clientPanel->SetDownloadsDir(DownloadsDirFrom(m_options));
+        m_clientPanel->SetAutoDownload(m_options.autoDownloadBytes);
         // joining alone with a nickname given: connect at once; hosting: once the server is up
         if (!m_options.server && !options.nick.empty())
             m_clientPanel->RequestConnect();
@@ -99,6 +120,7 @@ GuiApp::GuiApp(const Options& options, engine::Waker& waker) : m_options(options
 GuiApp::~GuiApp()
 {
     // join the network threads before the models and queues they feed go away
+    m_previews.reset(); // its decode thread, and textures, before the client it asks
     m_clientLink.reset();
     m_serverLink.reset();
 }
@@ -115,7 +137,13 @@ std::size_t GuiApp::DrainEvents()
         });
     if (m_clientEvents)
         count += m_clientEvents->Drain([&](net::ClientEvent e) {
+            const bool fresh = e.kind == net::ClientEvent::Kind::Chat && e.chat.file && m_clientModel->IsNew(e.chat);
             m_clientModel->Apply(e);
+            if (fresh)
+                m_clientPanel->OnFileArrived(e.chat);
+            if (e.kind == net::ClientEvent::Kind::History && e.history.reason == net::HistoryReason::Resume)
+                for (const net::Chat& c : e.history.chats)
+                    m_clientPanel->OnFileArrived(c);
             if (e.kind == net::ClientEvent::Kind::Connected && !m_sentScripted)
             {
                 m_sentScripted = true;
@@ -123,7 +151,13 @@ std::size_t GuiApp::DrainEvents()
                 {
                     // "/msg NICK text" sends privately, as in the headless client
                     const std::size_t space = line.find(' ', 5);
-                    if (line.rfind("/msg ", 0) == 0 && space != std::string::npos)
+                    if (line.rfind("/send ", 0) == 0)
+                    {
+                        const auto [path, to] = SplitSendArgs(line.substr(6));
+                        const std::uint64_t id = m_clientLink->SendFile(to, path);
+                        m_clientModel->AddOwnFile(to, path, id, engine::NowMs());
+                    }
+                    else if (line.rfind("/msg ", 0) == 0 && space != std::string::npos)
                         m_clientPanel->SendTo(line.substr(5, space - 5), line.substr(space + 1));
                     else
                         m_clientPanel->SendTo("", line.rfind("//", 0) == 0 ? line.substr(1) : line);
@@ -165,8 +199,25 @@ static void PanelHeader(const char* title)
     ImGui::Separator();
 }
 
+void GuiApp::DropFiles(const std::vector<std::string>& paths)
+{
+    if (!m_clientPanel || paths.empty())
+        return;
+    const auto state = m_clientModel->State();
+    if (state != ConnectionState::Connected && state != ConnectionState::Reconnecting)
+    {
+        m_clientModel->AddSystem(m_clientPanel->ActiveTab(), "Files can be sent once connected.", engine::NowMs(),
+                                 LineKind::Error);
+        return;
+    }
+    std::vector<std::filesystem::path> files(paths.begin(), paths.end());
+    m_clientPanel->SendFiles(files);
+}
+
 void GuiApp::Draw(bool windowFocused)
 {
+    if (m_previews)
+        m_previews->Update();
     const ImGuiViewport* viewport = ImGui::GetMainViewport();
     ImGui::SetNextWindowPos(viewport->WorkPos);
     ImGui::SetNextWindowSize(viewport->WorkSize);
@@ -193,6 +244,8 @@ void GuiApp::Draw(bool windowFocused)
         ImGui::EndChild();
     }
     ImGui::End();
+    if (m_previews)
+        m_previews->EndFrame();
 }
 
 int RunGui(const Options& options)
@@ -216,6 +269,7 @@ int RunGui(const Options& options)
             result = engine::Run(
                 window, [&] { return app.DrainEvents(); },
                 [&] {
+                    app.DropFiles(window.TakeDroppedPaths());
                     app.Draw(window.Focused());
                     if (std::string now = app.WindowTitle(); now != title)
                         window.SetTitle(title = now);

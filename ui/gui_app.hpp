@@ -23,6 +23,8 @@ public:
 
     std::size_t DrainEvents();          // applies queued network events to the models
     void Draw(bool windowFocused);      // one ImGui frame's worth of panels
+    // Files dropped on the window go to the conversation on screen.
+    void DropFiles(const std::vector<std::string>& paths);
     std::string WindowTitle() const;
     // Seconds the idle loop may sleep: 1 s while the rate graph moves, else until the minute
     // changes (every line shows HH:MM).
@@ -46,6 +48,7 @@ private:
     std::unique_ptr<ClientLink> m_clientLink;
     std::unique_ptr<ServerPanel> m_serverPanel;
     std::unique_ptr<ClientPanel> m_clientPanel;
+    std::unique_ptr<class GuiPreviews> m_previews;
     bool m_sentScripted = false;
 };
 

@@ -45,6 +45,24 @@ std::filesystem::path DownloadsDirFrom(const Options& o)
     return o.downloadsDir.empty() ? engine::DefaultDownloadsDir() : std::filesystem::path(o.downloadsDir);
 }
 
+std::pair<std::string, std::string> SplitSendArgs(const std::string& rest)
+{
+    if (!rest.empty() && rest[0] == '"')
+    {
+        const auto close = rest.find('"', 1);
+        if (close == std::string::npos)
+            return {rest.substr(1), {}};
+        std::string nick = rest.substr(close + 1);
+        nick.erase(0, std::min(nick.size(), nick.find_first_not_of(' ')));
+        return {rest.substr(1, close - 1), nick};
+    }
+    std::error_code ec;
+    const auto space = rest.rfind(' ');
+    if (std::filesystem::exists(rest, ec) || space == std::string::npos)
+        return {rest, {}};
+    return {rest.substr(0, space), rest.substr(space + 1)};
+}
+
 bool HasDisplay()
 {
 #if defined(_WIN32) || defined(__APPLE__)

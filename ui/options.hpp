@@ -53,6 +53,10 @@ ParseResult ParseOptions(int argc, char** argv);
 net::ServerConfig ServerConfigFrom(const Options& options, const std::string& bind, std::uint16_t port);
 net::ClientConfig ClientConfigFrom(const Options& options, const std::string& host, std::uint16_t port,
                                    const std::string& nick);
+// "/send PATH [NICK]" arguments: PATH may be quoted; unquoted, the whole rest is the path when
+// such a file exists, else the last word is the nickname. Returns {path, nick}.
+std::pair<std::string, std::string> SplitSendArgs(const std::string& rest);
+
 // Where the client saves received files.
 std::filesystem::path DownloadsDirFrom(const Options& options);
 

@@ -94,6 +94,12 @@ Window::Window(const WindowConfig& config)
         GLFWimage icon{64, 64, pixels.data()};
         glfwSetWindowIcon(m_window, 1, &icon); // ignored where the platform has no window icons (macOS)
     }
+    glfwSetWindowUserPointer(m_window, this);
+    glfwSetDropCallback(m_window, [](GLFWwindow* w, int count, const char** paths) {
+        auto* self = static_cast<Window*>(glfwGetWindowUserPointer(w));
+        for (int i = 0; i < count && self; ++i)
+            self->m_dropped.emplace_back(paths[i]);
+    });
     glfwMakeContextCurrent(m_window);
     if (!gladLoadGL(reinterpret_cast<GLADloadfunc>(glfwGetProcAddress)))
     {

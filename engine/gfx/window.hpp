@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct GLFWwindow;
 
@@ -49,6 +51,8 @@ public:
     // Saves what the last RenderOnly() drew as a PNG. Returns an empty string or the error.
     std::string SaveScreenshot(const std::string& path);
     GLFWwindow* Handle() { return m_window; }
+    // Paths of files dropped on the window since the last call.
+    std::vector<std::string> TakeDroppedPaths() { return std::exchange(m_dropped, {}); }
 
 private:
     void LoadFonts(float size);
@@ -58,6 +62,7 @@ private:
     float m_scale = 1.0f;
     std::string m_fontPath;
     std::string m_iniPath;
+    std::vector<std::string> m_dropped;
 };
 
 struct RunOptions

@@ -61,6 +61,18 @@ public:
         searches.push_back(query);
         return searches.size();
     }
+    std::uint64_t SendFile(const std::string& to, const std::filesystem::path& path) override
+    {
+        const std::uint64_t id = online ? nextId++ : 0;
+        files.push_back({to, path.string(), id});
+        return id;
+    }
+    void Download(const ui::Line& line) override { downloads.push_back(line.id); }
+    void CancelTransfer(std::uint64_t id, net::TransferDirection direction) override { cancels.emplace_back(id, direction); }
+
+    std::vector<Said> files; // text: the path
+    std::vector<std::uint64_t> downloads;
+    std::vector<std::pair<std::uint64_t, net::TransferDirection>> cancels;
 
     struct HistoryAsk
     {

@@ -103,6 +103,7 @@ public:
     // Previews: the UI asks once per file (true when it should send the request now).
     bool WantThumb(std::uint64_t fileId);
     ThumbState* Thumb(std::uint64_t fileId);
+    void ForgetThumb(std::uint64_t fileId) { m_thumbs.erase(fileId); }
     // Finds the line of a file message (by message id) in any conversation.
     const Line* FileLine(std::uint64_t fileId) const;
 

@@ -1,5 +1,7 @@
 #include "ui/model/server_model.hpp"
 
+#include "engine/units.hpp"
+
 #include <algorithm>
 
 namespace obrol::ui {
@@ -127,6 +129,13 @@ const LogLine* ServerModel::Apply(const net::ServerEvent& e)
         for (auto& row : m_clients)
             if (row.sessionId == e.sessionId)
                 ++row.messages;
+        if (chat.file)
+        {
+            const std::string what = chat.text + " (" + engine::FormatSize(chat.file->size) + ", " + chat.file->mime + ")";
+            if (chat.kind == net::ChatKind::Public)
+                return &AddLog(LogKind::Public, chat.from + " sent a file: " + what, chat.timeMs);
+            return &AddLog(LogKind::Private, chat.from + " -> " + chat.to + " (private file): " + what, chat.timeMs);
+        }
         if (chat.kind == net::ChatKind::Public)
             return &AddLog(LogKind::Public, chat.from + ": " + chat.text, chat.timeMs);
         if (chat.kind == net::ChatKind::Private)

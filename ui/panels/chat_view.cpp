@@ -1,10 +1,12 @@
 #include "ui/panels/chat_view.hpp"
 
 #include "engine/clock.hpp"
+#include "engine/units.hpp"
 #include "engine/utf8.hpp"
 #include "ui/panels/theme.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace obrol::ui {
@@ -93,9 +95,53 @@ struct ChatView::RowGeometry
     float lineHeight = 0.0f;
     std::vector<std::pair<std::size_t, std::size_t>> lines;
     bool showName = false;
+    // file rows
+    bool file = false;
+    bool preview = false;
+    ImVec2 previewMin, previewMax; // the preview's box (image centred in it), or the file card's icon
+    ImVec2 previewSize;            // the image itself
+    float infoY = 0.0f;            // "2.1 MiB · image/png"
+    float statusY = 0.0f;          // progress bar, Download button or state
 };
 
 static float Pad() { return ImGui::GetFontSize() * 0.5f; }
+
+ImVec2 PreviewSize(const net::FileInfo& file, float maxSide, float scale)
+{
+    const float w = std::max<float>(1.0f, file.thumbWidth);
+    const float h = std::max<float>(1.0f, file.thumbHeight);
+    const float k = std::min(maxSide / std::max(w, h), scale);
+    return ImVec2(std::max(1.0f, std::floor(w * k)), std::max(1.0f, std::floor(h * k)));
+}
+
+namespace {
+
+constexpr float BaseFontSize = 16.0f; // the font size at 100 % scale: previews are ~240 px there
+
+std::string FileInfoText(const net::FileInfo& f)
+{
+    std::string text = engine::FormatSize(f.size);
+    if (f.imageWidth > 0)
+        text = std::to_string(f.imageWidth) + "\xC3\x97" + std::to_string(f.imageHeight) + " \xC2\xB7 " + text;
+    else if (!f.mime.empty() && f.mime != "application/octet-stream")
+        text += " \xC2\xB7 " + f.mime;
+    return text;
+}
+
+// "PDF", "ZIP", ...: up to four letters of the extension, for the file card's icon.
+std::string ExtensionLabel(const std::string& name)
+{
+    const auto dot = name.find_last_of('.');
+    if (dot == std::string::npos || dot + 1 >= name.size())
+        return "FILE";
+    std::string ext = name.substr(dot + 1, 4);
+    for (char& c : ext)
+        if (c >= 'a' && c <= 'z')
+            c = static_cast<char>(c - 'a' + 'A');
+    return ext;
+}
+
+} // namespace
 
 static bool NewDay(const Conversation& c, std::size_t row)
 {
@@ -116,7 +162,57 @@ ChatView::RowGeometry ChatView::Geometry(const Conversation& c, std::size_t row,
     const ImFont* font = ImGui::GetFont();
     const std::string text = RowText(line);
 
-    if (IsBubble(line))
+    if (IsBubble(line) && line.file)
+    {
+        // a file: preview (or card), the name, size and type, a status line, the time
+        g.file = true;
+        const float scale = fs / BaseFontSize;
+        const float maxBubble = std::max(fs * 8.0f, std::min(width * 0.72f, fs * 38.0f));
+        g.preview = line.file->thumbWidth > 0 && line.file->thumbHeight > 0;
+        g.showName = !line.own;
+        float inner = fs * 16.0f;
+        if (g.preview)
+        {
+            g.previewSize = PreviewSize(*line.file, std::min(240.0f * scale, maxBubble - 2 * pad), scale);
+            inner = std::max(inner, g.previewSize.x);
+        }
+        inner = std::min(inner, maxBubble - 2 * pad);
+        const float bubbleW = inner + 2 * pad;
+        const float left = line.own ? width - bubbleW - pad : pad;
+        float y = bodyTop + pad + (g.showName ? fs * 1.15f : 0.0f);
+        float textLeft = left + pad;
+        if (g.preview)
+        {
+            const ImVec2 box(std::max(g.previewSize.x, fs * 2.0f), std::max(g.previewSize.y, fs * 2.0f));
+            g.previewMin = ImVec2(left + pad, y);
+            g.previewMax = ImVec2(left + pad + box.x, y + box.y);
+            y += box.y + pad * 0.5f;
+            g.textWrap = inner;
+        }
+        else
+        {
+            // a card: a document icon left of the name
+            g.previewMin = ImVec2(left + pad, y);
+            g.previewMax = ImVec2(left + pad + fs * 2.2f, y + fs * 2.6f);
+            textLeft = g.previewMax.x + pad;
+            g.textWrap = std::max(fs * 4.0f, left + pad + inner - textLeft);
+        }
+        g.lines = WrapLines(font, fs, text, g.textWrap);
+        if (g.lines.size() > 3)
+            g.lines.resize(3); // very long names: three lines (the whole name is in the tooltip)
+        g.textPos = ImVec2(textLeft, y);
+        float textBottom = y + fs * static_cast<float>(g.lines.size());
+        g.infoY = textBottom;
+        textBottom += fs * 0.95f;
+        if (!g.preview)
+            textBottom = std::max(textBottom, g.previewMax.y);
+        g.statusY = textBottom + pad * 0.4f;
+        const float bubbleBottom = g.statusY + fs * 1.4f + fs * 0.95f + pad * 0.5f;
+        g.boxMin = ImVec2(left, bodyTop);
+        g.boxMax = ImVec2(left + bubbleW, bubbleBottom);
+        g.height = bubbleBottom + pad * 0.5f;
+    }
+    else if (IsBubble(line))
     {
         const float maxBubble = std::max(fs * 8.0f, std::min(width * 0.72f, fs * 38.0f));
         g.textWrap = maxBubble - 2 * pad;
@@ -330,6 +426,8 @@ void ChatView::DrawRow(ImDrawList* draw, const Conversation& c, std::size_t row,
         const ImU32 metaColor = line.failed ? (line.own ? theme::Rgb(0xff, 0xc9, 0xc9) : theme::ErrorText)
                                             : (line.own ? theme::Rgb(0xcf, 0xec, 0xf1) : theme::Rgb(0x6b, 0x7f, 0x86));
         draw->AddText(font, fs * 0.8f, at(ImVec2(g.boxMax.x - pad - metaWidth, g.boxMax.y - fs * 0.95f)), metaColor, meta.c_str());
+        if (g.file)
+            DrawFile(draw, line, g, ImVec2(origin.x, top), textColor);
     }
     else if (line.kind == LineKind::Announce)
     {
@@ -365,6 +463,148 @@ void ChatView::DrawRow(ImDrawList* draw, const Conversation& c, std::size_t row,
         }
         draw->AddText(font, fs, pos, textColor, text.data() + la, text.data() + lb);
     }
+}
+
+// The preview or card, the size line and the status line (progress, buttons) of a file row.
+void ChatView::DrawFile(ImDrawList* draw, const Line& line, const RowGeometry& g, ImVec2 rowOrigin, ImU32 textColor)
+{
+    const float fs = ImGui::GetFontSize();
+    const float pad = Pad();
+    const ImFont* font = ImGui::GetFont();
+    const auto at = [&](ImVec2 p) { return ImVec2(rowOrigin.x + p.x, rowOrigin.y + p.y); };
+    const net::FileInfo& file = *line.file;
+    const ImU32 faint = line.own ? theme::Rgb(0xcf, 0xec, 0xf1) : theme::Rgb(0x6b, 0x7f, 0x86);
+    ImGui::PushID(static_cast<int>(line.seq ^ (line.seq >> 32)));
+
+    // the preview: click opens the viewer
+    const ImVec2 boxMin = at(g.previewMin), boxMax = at(g.previewMax);
+    if (g.preview)
+    {
+        const FilePreview preview = m_files ? m_files->Preview(line) : FilePreview{nullptr, true, "no preview"};
+        const ImVec2 imageMin(boxMin.x + (boxMax.x - boxMin.x - g.previewSize.x) * 0.5f,
+                              boxMin.y + (boxMax.y - boxMin.y - g.previewSize.y) * 0.5f);
+        const ImVec2 imageMax(imageMin.x + g.previewSize.x, imageMin.y + g.previewSize.y);
+        if (preview.texture)
+            draw->AddImage(preview.texture, imageMin, imageMax);
+        else
+        {
+            draw->AddRectFilled(imageMin, imageMax, theme::Rgb(0xdd, 0xe6, 0xe8), fs * 0.3f);
+            const char* label = preview.failed ? "preview unavailable" : "loading preview\xE2\x80\xA6";
+            const ImVec2 size = ImGui::CalcTextSize(label);
+            if (size.x < imageMax.x - imageMin.x && size.y < imageMax.y - imageMin.y)
+                draw->AddText(ImVec2((imageMin.x + imageMax.x - size.x) * 0.5f, (imageMin.y + imageMax.y - size.y) * 0.5f),
+                              theme::SystemText, label);
+        }
+        ImGui::SetCursorScreenPos(boxMin);
+        if (ImGui::InvisibleButton("##preview", ImVec2(boxMax.x - boxMin.x, boxMax.y - boxMin.y)))
+            m_fileAction = FileAction{FileAction::Kind::View, line.id, net::TransferDirection::Download};
+        if (ImGui::IsItemHovered())
+        {
+            m_fileWidgetHovered = true;
+            ImGui::SetMouseCursor(ImGuiMouseCursor_Hand);
+            ImGui::SetTooltip("%s\n%s\nClick to view", line.text.c_str(), FileInfoText(file).c_str());
+        }
+    }
+    else
+    {
+        // a document icon with the extension on it
+        const float fold = fs * 0.6f;
+        const ImU32 paper = line.own ? theme::Rgb(0xe6, 0xf4, 0xf7) : theme::Rgb(0xe9, 0xf1, 0xf3);
+        draw->AddRectFilled(boxMin, ImVec2(boxMax.x - fold, boxMax.y), paper, fs * 0.15f);
+        draw->AddRectFilled(ImVec2(boxMax.x - fold, boxMin.y + fold), boxMax, paper, fs * 0.15f);
+        draw->AddTriangleFilled(ImVec2(boxMax.x - fold, boxMin.y), ImVec2(boxMax.x, boxMin.y + fold),
+                                ImVec2(boxMax.x - fold, boxMin.y + fold), theme::Rgb(0xa9, 0xc7, 0xce));
+        const std::string ext = ExtensionLabel(line.text);
+        const float extSize = fs * 0.62f;
+        const float extWidth = font->CalcTextSizeA(extSize, FLT_MAX, 0.0f, ext.c_str()).x;
+        draw->AddText(font, extSize, ImVec2((boxMin.x + boxMax.x - extWidth) * 0.5f, boxMax.y - fs * 1.1f), theme::Frame,
+                      ext.c_str());
+    }
+
+    // size and type
+    const std::string info = FileInfoText(file);
+    draw->AddText(font, fs * 0.8f, at(ImVec2(g.textPos.x, g.infoY + fs * 0.1f)), faint, info.c_str());
+
+    // status: progress with speed and time left, or what can be done
+    const float statusLeft = g.boxMin.x + pad;
+    const float statusWidth = g.boxMax.x - g.boxMin.x - 2 * pad;
+    const ImVec2 statusPos = at(ImVec2(statusLeft, g.statusY));
+    const TransferView* t = m_files ? m_files->Transfer(line) : nullptr;
+    using S = net::TransferStatus::State;
+    const auto button = [&](const char* label, const char* tip, float right) {
+        const ImVec2 size(ImGui::CalcTextSize(label).x + ImGui::GetStyle().FramePadding.x * 2, fs * 1.3f);
+        ImGui::SetCursorScreenPos(ImVec2(right - size.x, statusPos.y));
+        const bool clicked = ImGui::Button(label, size);
+        if (ImGui::IsItemHovered())
+            m_fileWidgetHovered = true;
+        theme::Tooltip(tip);
+        return std::make_pair(clicked, size.x);
+    };
+    const float right = statusPos.x + statusWidth;
+    if (t && t->Active())
+    {
+        const auto [cancel, buttonWidth] = button("Cancel", t->status.direction == net::TransferDirection::Upload
+                                                                ? "Stop sending this file"
+                                                                : "Stop downloading this file",
+                                                  right);
+        if (cancel)
+            m_fileAction = FileAction{FileAction::Kind::Cancel, t->status.id, t->status.direction};
+        const float barRight = right - buttonWidth - pad;
+        const float fraction = t->status.size ? static_cast<float>(static_cast<double>(t->status.done) /
+                                                                   static_cast<double>(t->status.size))
+                                              : (t->status.state == S::Checking ? 1.0f : 0.0f);
+        const ImVec2 barMin(statusPos.x, statusPos.y + fs * 0.05f);
+        const ImVec2 barMax(barRight, statusPos.y + fs * 0.45f);
+        draw->AddRectFilled(barMin, barMax, theme::Rgb(0xc8, 0xdc, 0xe0), fs * 0.2f);
+        draw->AddRectFilled(barMin, ImVec2(barMin.x + (barMax.x - barMin.x) * std::clamp(fraction, 0.0f, 1.0f), barMax.y),
+                            line.own ? theme::Rgb(0x7f, 0xe0, 0xf0) : theme::Frame, fs * 0.2f);
+        std::string label;
+        if (t->status.state == S::Waiting)
+            label = t->status.direction == net::TransferDirection::Upload ? "waiting for the server\xE2\x80\xA6" : "starting\xE2\x80\xA6";
+        else if (t->status.state == S::Checking)
+            label = "checking\xE2\x80\xA6";
+        else
+            label = std::to_string(static_cast<int>(fraction * 100)) + "% \xC2\xB7 " + engine::FormatRate(t->BytesPerSecond()) +
+                    " \xC2\xB7 " + engine::FormatDuration(t->SecondsLeft()) + " left";
+        draw->AddText(font, fs * 0.75f, ImVec2(statusPos.x, statusPos.y + fs * 0.5f), faint, label.c_str());
+    }
+    else if (t && t->status.state == S::Done && t->status.direction == net::TransferDirection::Download)
+    {
+        const std::string saved = "\xE2\x9C\x93 saved as " + t->status.path.filename().string();
+        draw->AddText(font, fs * 0.8f, ImVec2(statusPos.x, statusPos.y + fs * 0.25f), textColor, saved.c_str());
+        const ImVec2 size = font->CalcTextSizeA(fs * 0.8f, FLT_MAX, 0.0f, saved.c_str());
+        if (ImGui::IsMouseHoveringRect(ImVec2(statusPos.x, statusPos.y), ImVec2(statusPos.x + size.x, statusPos.y + fs * 1.3f)))
+            ImGui::SetTooltip("Saved to %s", t->status.path.string().c_str());
+    }
+    else if (t && (t->status.state == S::Failed || t->status.state == S::Cancelled))
+    {
+        float textRight = right;
+        if (!line.own && line.id != 0)
+        {
+            const auto [retry, width] = button("Retry", "Download it again", right);
+            if (retry)
+                m_fileAction = FileAction{FileAction::Kind::Download, line.id, net::TransferDirection::Download};
+            textRight -= width + pad;
+        }
+        const std::string why = (t->status.state == S::Cancelled ? "cancelled" : "failed: " + t->status.error);
+        draw->PushClipRect(ImVec2(statusPos.x, statusPos.y), ImVec2(textRight, statusPos.y + fs * 1.4f), true);
+        draw->AddText(font, fs * 0.8f, ImVec2(statusPos.x, statusPos.y + fs * 0.25f),
+                      line.own ? theme::Rgb(0xff, 0xc9, 0xc9) : theme::ErrorText, why.c_str());
+        draw->PopClipRect();
+        if (ImGui::IsMouseHoveringRect(ImVec2(statusPos.x, statusPos.y), ImVec2(textRight, statusPos.y + fs * 1.4f)))
+            ImGui::SetTooltip("%s", why.c_str());
+    }
+    else if (!line.own && line.id != 0)
+    {
+        const auto [download, width] = button("Download", "Save this file in your downloads folder", right);
+        (void)width;
+        if (download)
+            m_fileAction = FileAction{FileAction::Kind::Download, line.id, net::TransferDirection::Download};
+    }
+    else if (line.own && line.id != 0)
+        draw->AddText(font, fs * 0.8f, ImVec2(statusPos.x, statusPos.y + fs * 0.25f), faint,
+                      line.to.empty() ? "sent to everyone" : ("sent to " + line.to).c_str());
+    ImGui::PopID();
 }
 
 void ChatView::Draw(Conversation& c, const ImVec2& size)
@@ -445,6 +685,7 @@ void ChatView::Draw(Conversation& c, const ImVec2& size)
         m_anchorSeq = c.lines[first].seq;
         m_anchorOffset = scrollY - m_offsets[first];
         std::optional<std::size_t> hoveredRow;
+        m_fileWidgetHovered = false;
         for (; row < c.lines.size() && m_offsets[row] < scrollY + viewHeight; ++row)
         {
             const RowGeometry g = Geometry(c, row, width);
@@ -458,7 +699,7 @@ void ChatView::Draw(Conversation& c, const ImVec2& size)
                 if (local.x >= boxMin.x && local.x < boxMax.x && local.y >= boxMin.y && local.y < boxMax.y &&
                     !m_selecting && !ImGui::IsMouseDown(ImGuiMouseButton_Left))
                     ImGui::SetTooltip("%s", engine::LocalDateTime(c.lines[row].timeMs).c_str());
-                if (ImGui::IsMouseClicked(ImGuiMouseButton_Left))
+                if (ImGui::IsMouseClicked(ImGuiMouseButton_Left) && !m_fileWidgetHovered)
                 {
                     m_anchor = m_cursor = HitTest(c, g, row, local);
                     m_selecting = true;

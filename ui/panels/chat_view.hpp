@@ -31,6 +31,37 @@ std::vector<std::pair<std::size_t, std::size_t>> WrapLines(const ImFont* font, f
 // What a row shows as selectable text (the message itself, or the system line).
 std::string RowText(const Line& line);
 
+// What a file row needs from outside the view: its preview texture and its transfer.
+struct FilePreview
+{
+    ImTextureID texture = nullptr; // ready to draw
+    bool failed = false;           // no preview will come: show why
+    std::string error;
+};
+
+class FileRows
+{
+public:
+    virtual ~FileRows() = default;
+    // The preview of a file message with a server thumbnail; asks for it when not loaded yet.
+    virtual FilePreview Preview(const Line& line) = 0;
+    // The upload (own pending line) or download of a file row, if any.
+    virtual const TransferView* Transfer(const Line& line) = 0;
+};
+
+// A click on a file row, taken by the panel.
+struct FileAction
+{
+    enum class Kind { Download, Cancel, View };
+    Kind kind = Kind::Download;
+    std::uint64_t id = 0; // the message id (Download/View/Cancel of a download) or the upload's client id
+    net::TransferDirection direction = net::TransferDirection::Download;
+};
+
+// The size a preview is drawn at: the thumbnail fitted into `maxSide` (never above `scale` x its
+// own size), at least one pixel each way.
+ImVec2 PreviewSize(const net::FileInfo& file, float maxSide, float scale);
+
 class ChatView
 {
 public:
@@ -56,6 +87,9 @@ public:
     std::optional<std::string> TakePrivateRequest() { return std::exchange(m_privateRequest, std::nullopt); }
     // True once when the user scrolled to the top of a conversation that has older messages.
     bool TakeOlderRequest() { return std::exchange(m_olderRequest, false); }
+    // File rows draw previews and progress through `files` (none: file cards without previews).
+    void SetFiles(FileRows* files) { m_files = files; }
+    std::optional<FileAction> TakeFileAction() { return std::exchange(m_fileAction, std::nullopt); }
 
     const Stats& LastStats() const { return m_stats; }
 
@@ -68,6 +102,7 @@ private:
     std::size_t RowAt(float y) const;
     TextPos HitTest(const Conversation& conversation, const RowGeometry& g, std::size_t row, ImVec2 local) const;
     void DrawRow(ImDrawList* draw, const Conversation& conversation, std::size_t row, const RowGeometry& g, ImVec2 origin);
+    void DrawFile(ImDrawList* draw, const Line& line, const RowGeometry& g, ImVec2 rowOrigin, ImU32 textColor);
     void CopyToClipboard(const std::string& text) const;
 
     const Conversation* m_conversation = nullptr;
@@ -86,6 +121,9 @@ private:
     std::optional<std::size_t> m_menuRow;
     std::optional<std::string> m_privateRequest;
     bool m_olderRequest = false;
+    FileRows* m_files = nullptr;
+    std::optional<FileAction> m_fileAction;
+    bool m_fileWidgetHovered = false; // a button in a file row has the mouse: no text selection
     int m_settling = 2;              // frames until a requested scroll has surely been applied
     std::uint64_t m_anchorSeq = 0;   // the row at the top of the view, kept in place when older rows arrive
     float m_anchorOffset = 0.0f;

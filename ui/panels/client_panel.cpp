@@ -1,6 +1,7 @@
 #include "ui/panels/client_panel.hpp"
 
 #include "engine/clock.hpp"
+#include "engine/units.hpp"
 #include "engine/utf8.hpp"
 #include "ui/panels/theme.hpp"
 
@@ -53,6 +54,115 @@ bool ClientPanel::SendTo(const std::string& to, const std::string& raw)
     return true;
 }
 
+// [SECTION] Files
+
+void ClientPanel::SendFiles(const std::vector<std::filesystem::path>& paths)
+{
+    for (const auto& path : paths)
+    {
+        const std::uint64_t id = m_commands.SendFile(m_active, path);
+        m_model.AddOwnFile(m_active, path, id, engine::NowMs());
+    }
+    if (!paths.empty())
+        View(m_active).ScrollToBottom();
+}
+
+void ClientPanel::OnFileArrived(const net::Chat& chat)
+{
+    if (!chat.file || chat.id == 0 || m_autoDownload == 0 || chat.file->size > m_autoDownload ||
+        engine::FoldCase(chat.from) == engine::FoldCase(m_model.Nick()) ||
+        m_model.FindTransfer(net::TransferDirection::Download, chat.id))
+        return;
+    if (const Line* line = m_model.FileLine(chat.id))
+        m_commands.Download(*line);
+}
+
+FilePreview ClientPanel::Rows::Preview(const Line& line)
+{
+    if (!m_panel.m_previews)
+        return FilePreview{nullptr, true, "previews are not shown here"};
+    return m_panel.m_previews->Preview(line);
+}
+
+const TransferView* ClientPanel::Rows::Transfer(const Line& line)
+{
+    if (line.own && line.clientMsgId != 0)
+        if (const TransferView* up = m_panel.m_model.FindTransfer(net::TransferDirection::Upload, line.clientMsgId))
+            return up;
+    return line.id != 0 ? m_panel.m_model.FindTransfer(net::TransferDirection::Download, line.id) : nullptr;
+}
+
+void ClientPanel::HandleFileAction(const FileAction& action)
+{
+    switch (action.kind)
+    {
+    case FileAction::Kind::Download:
+        if (const Line* line = m_model.FileLine(action.id))
+            m_commands.Download(*line);
+        break;
+    case FileAction::Kind::Cancel:
+        m_commands.CancelTransfer(action.id, action.direction);
+        break;
+    case FileAction::Kind::View:
+        OpenViewer(action.id);
+        break;
+    }
+}
+
+void ClientPanel::OpenViewer(std::uint64_t fileId)
+{
+    m_viewerFile = fileId;
+    m_viewerTexture = nullptr; // opened by DrawViewer once there is something to show
+}
+
+void ClientPanel::DrawViewer()
+{
+    if (!m_viewerFile)
+        return;
+    const Line* line = m_model.FileLine(*m_viewerFile);
+    if (!line || !m_previews || (m_viewerTexture && !m_viewer.IsOpen()))
+    {
+        m_viewer.Close();
+        m_viewerFile.reset();
+        m_viewerTexture = nullptr;
+        return;
+    }
+    int width = 0;
+    int height = 0;
+    const FilePreview image = m_previews->Full(*line, width, height);
+    if (image.texture && image.texture != m_viewerTexture)
+    {
+        // the first picture, or the whole image replacing the preview once it is decoded
+        ViewerImage v;
+        v.texture = image.texture;
+        v.width = width;
+        v.height = height;
+        v.title = line->text;
+        v.subtitle = line->text + " \xE2\x80\x94 " + engine::FormatSize(line->file->size);
+        if (line->file->imageWidth > 0)
+            v.subtitle += " \xE2\x80\x94 " + std::to_string(line->file->imageWidth) + "\xC3\x97" +
+                          std::to_string(line->file->imageHeight);
+        if (!m_model.SavedPath(line->id))
+            v.subtitle += " (preview: Save downloads the whole image)";
+        m_viewer.Open(v);
+        m_viewerTexture = image.texture;
+    }
+    else if (!image.texture && image.failed)
+    {
+        m_model.AddSystem(m_active, "Cannot show " + line->text + ": " + image.error, engine::NowMs(), LineKind::Error);
+        m_viewerFile.reset();
+        return;
+    }
+    m_viewer.Draw();
+    if (m_viewer.TakeSaveRequest())
+    {
+        if (const auto* saved = m_model.SavedPath(line->id))
+            m_model.AddSystem(m_active, line->text + " is saved at " + saved->string(), engine::NowMs());
+        else
+            m_commands.Download(*line);
+    }
+}
+
 void ClientPanel::RunSearch(const std::string& query)
 {
     if (query.find_first_not_of(" \t") == std::string::npos || m_model.State() != ConnectionState::Connected)
@@ -102,6 +212,7 @@ void ClientPanel::Draw(bool windowFocused)
     ImGui::SameLine();
     DrawUsers(usersWidth, chatHeight);
     DrawInput();
+    DrawViewer();
 
     m_model.SetViewing(m_active, windowFocused);
     ImGui::PopID();
@@ -219,7 +330,10 @@ void ClientPanel::DrawTabs()
         {
             active = c.key;
             ChatView& view = View(c.key);
+            view.SetFiles(&m_rows);
             view.Draw(c);
+            if (auto action = view.TakeFileAction())
+                HandleFileAction(*action);
             if (auto nick = view.TakePrivateRequest())
                 OpenPrivate(*nick);
             if (view.TakeOlderRequest() && m_model.State() == ConnectionState::Connected)
@@ -317,9 +431,22 @@ void ClientPanel::DrawInput()
                                             ImGui::GetColorU32(ImGuiCol_TextDisabled), hint.c_str());
     }
     ImGui::SameLine();
-    const bool clicked = ImGui::Button("Send", ImVec2(buttonWidth, ImGui::GetFrameHeight() * 2.2f));
+    const float half = (ImGui::GetFrameHeight() * 2.2f - ImGui::GetStyle().ItemSpacing.y) * 0.5f;
+    ImGui::BeginGroup();
+    const bool clicked = ImGui::Button("Send", ImVec2(buttonWidth, half));
     theme::Tooltip(m_active.empty() ? "Send to everyone (Enter)" : "Send privately (Enter)");
+    if (ImGui::Button("Attach\xE2\x80\xA6", ImVec2(buttonWidth, half)))
+        m_picker.Open(m_pickerFolder, m_active.empty() ? "Send files to everyone" : "Send files to " + m_active, "Send");
+    theme::Tooltip("Send a file (or drop files on the window)");
+    ImGui::EndGroup();
     ImGui::EndDisabled();
+    if (auto chosen = m_picker.Draw())
+    {
+        if (!chosen->empty())
+            m_pickerFolder = chosen->front().parent_path();
+        if (connected)
+            SendFiles(*chosen);
+    }
     if (m_model.State() == ConnectionState::Disconnected)
         m_focusInput = true; // focus the message field once connected
     if ((submitted || clicked) && connected)
