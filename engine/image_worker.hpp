@@ -27,8 +27,8 @@ public:
     {
         std::uint64_t key = 0; // the caller's name for the image; comes back in the Result
         std::variant<std::vector<std::uint8_t>, std::filesystem::path> source; // the bytes, or a file to read
-        int longestSide = 0;   // > 0: a thumbnail at most this big (never upscaled); 0: full size
-        ImageLimits limits;    // a file larger than limits.maxBytes is not read
+        int longestSide = 0; // > 0: a thumbnail at most this big (never upscaled); 0: full size
+        ImageLimits limits;  // a file larger than limits.maxBytes is not read
     };
 
     struct Result
@@ -64,11 +64,11 @@ private:
     EventQueue<Result> m_results;
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
-    std::deque<Job> m_jobs;                     // guarded by m_mutex
+    std::deque<Job> m_jobs;                    // guarded by m_mutex
     std::optional<std::uint64_t> m_runningKey; // guarded by m_mutex
-    bool m_dropRunning = false;                 // guarded by m_mutex: Cancel hit the running job
-    bool m_stop = false;                        // guarded by m_mutex
-    std::thread m_thread;                       // last: starts after everything above exists
+    bool m_dropRunning = false;                // guarded by m_mutex: Cancel hit the running job
+    bool m_stop = false;                       // guarded by m_mutex
+    std::thread m_thread;                      // last: starts after everything above exists
 };
 
 } // namespace obrol::engine

@@ -21,8 +21,6 @@ public:
 
     LruBudget(const LruBudget&) = delete;
     LruBudget& operator=(const LruBudget&) = delete;
-    LruBudget(LruBudget&&) = default;
-    LruBudget& operator=(LruBudget&&) = default;
 
     // The entry for `key`, marked as used in the current frame and moved to the front; null when absent.
     Value* Find(std::uint64_t key)

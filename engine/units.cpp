@@ -48,8 +48,8 @@ std::string FormatRate(double bytesPerSecond)
         return "--";
     constexpr double Max = static_cast<double>(std::numeric_limits<std::uint64_t>::max());
     const double rounded = std::round(bytesPerSecond);
-    const std::uint64_t bytes = rounded >= Max ? std::numeric_limits<std::uint64_t>::max()
-                                               : static_cast<std::uint64_t>(rounded);
+    const std::uint64_t bytes =
+        rounded >= Max ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(rounded);
     return FormatSize(bytes) + "/s";
 }
 

@@ -56,7 +56,7 @@ private:
 
     Clock::time_point m_start;
     Clock::duration m_window;
-    Clock::duration m_bucket;   // chunks closer together than this share a sample
+    Clock::duration m_bucket;     // chunks closer together than this share a sample
     std::deque<Sample> m_samples; // oldest first
     std::uint64_t m_total = 0;
 };

@@ -130,6 +130,7 @@ struct ClientFiles::Up
     std::uint64_t acceptGeneration = 0;
     std::shared_ptr<DiskUpload> disk = std::make_shared<DiskUpload>();
     std::chrono::steady_clock::time_point lastReport{};
+    bool reportDue = false; // a report was held back by the rate limit
 };
 
 struct ClientFiles::DiskDownload // disk thread only
@@ -165,10 +166,11 @@ struct ClientFiles::Down
     std::uint64_t expected = 0; // the next offset accepted from the network
     std::shared_ptr<DiskDownload> disk = std::make_shared<DiskDownload>();
     std::chrono::steady_clock::time_point lastReport{};
+    bool reportDue = false;
 };
 
 ClientFiles::ClientFiles(asio::io_context& io, Emit emit, EmitThumb emitThumb)
-    : m_io(io), m_emit(std::move(emit)), m_emitThumb(std::move(emitThumb))
+    : m_io(io), m_emit(std::move(emit)), m_emitThumb(std::move(emitThumb)), m_reportTimer(io)
 {
 }
 
@@ -195,21 +197,44 @@ void ClientFiles::Send(const Message& message)
 void ClientFiles::Report(const Up& up, bool force)
 {
     const auto now = std::chrono::steady_clock::now();
-    auto& last = const_cast<Up&>(up).lastReport;
-    if (!force && now - last < ReportEvery)
-        return;
-    last = now;
+    auto& u = const_cast<Up&>(up);
+    if (!force && now - u.lastReport < ReportEvery)
+        return (void)(u.reportDue = true, ScheduleReports());
+    u.lastReport = now;
+    u.reportDue = false;
     m_emit(up.status);
 }
 
 void ClientFiles::Report(const Down& down, bool force)
 {
     const auto now = std::chrono::steady_clock::now();
-    auto& last = const_cast<Down&>(down).lastReport;
-    if (!force && now - last < ReportEvery)
-        return;
-    last = now;
+    auto& d = const_cast<Down&>(down);
+    if (!force && now - d.lastReport < ReportEvery)
+        return (void)(d.reportDue = true, ScheduleReports());
+    d.lastReport = now;
+    d.reportDue = false;
     m_emit(down.status);
+}
+
+// A progress report held back by the rate limit goes out a little later, so a transfer that
+// stalls right after a burst still shows where it really is.
+void ClientFiles::ScheduleReports()
+{
+    if (m_reportTimerArmed)
+        return;
+    m_reportTimerArmed = true;
+    m_reportTimer.expires_after(ReportEvery);
+    m_reportTimer.async_wait([this](asio::error_code ec) {
+        m_reportTimerArmed = false;
+        if (ec)
+            return;
+        for (auto& [id, up] : m_ups)
+            if (up->reportDue)
+                Report(*up, true);
+        for (auto& [id, down] : m_downs)
+            if (down->reportDue)
+                Report(*down, true);
+    });
 }
 
 // [SECTION] Connection
@@ -487,7 +512,8 @@ void ClientFiles::PumpUploads()
             }
         },
         [this, chunk, error, digest, generation = m_generation] {
-            m_reading = false;
+            if (generation == m_generation)
+                m_reading = false; // (a read from before a reconnect must not release the new one's turn)
             auto it = m_ups.find(chunk->id);
             if (it == m_ups.end() || generation != m_generation)
                 return PumpUploads(); // cancelled, or the connection changed: the server says where to go on
@@ -727,6 +753,7 @@ void ClientFiles::EndAll(const std::string& why)
     for (const auto id : downs)
         FailDownload(id, TransferStatus::State::Failed, why, false, false);
     m_connection.reset();
+    m_reportTimer.cancel();
 }
 
 } // namespace obrol::net

@@ -85,6 +85,7 @@ private:
                       bool removePart);
     void Report(const Up& up, bool force = false);
     void Report(const Down& down, bool force = false);
+    void ScheduleReports();
     bool Connected() const { return m_connection && m_connection->IsOpen(); }
     void Send(const Message& message);
     void OnDisk(std::function<void()> task, std::function<void()> then);
@@ -100,6 +101,8 @@ private:
     std::vector<std::uint64_t> m_thumbsWanted; // asked while not connected
     std::uint64_t m_nextUp = 0;                // round robin
     bool m_reading = false;                    // one upload chunk read at a time
+    asio::steady_timer m_reportTimer;
+    bool m_reportTimerArmed = false;
     engine::TaskThread m_disk;                 // last: joined first
 };
 

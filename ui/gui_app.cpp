@@ -182,6 +182,9 @@ std::string GuiApp::WindowTitle() const
 double GuiApp::IdleTimeout()
 {
     const std::int64_t now = engine::NowMs();
+    // a transfer's speed and time left change without any event (a stalled one's fall to nothing)
+    if (m_clientModel && m_clientModel->ActiveTransfers() > 0)
+        return 1.0;
     if (m_serverModel)
     {
         const auto& rate = m_serverModel->Rate(now);
@@ -212,6 +215,14 @@ void GuiApp::DropFiles(const std::vector<std::string>& paths)
     }
     std::vector<std::filesystem::path> files(paths.begin(), paths.end());
     m_clientPanel->SendFiles(files);
+}
+
+void GuiApp::Download(std::uint64_t fileId)
+{
+    if (!m_clientLink)
+        return;
+    if (const Line* line = m_clientModel->FileLine(fileId))
+        m_clientLink->Download(*line);
 }
 
 void GuiApp::Draw(bool windowFocused)

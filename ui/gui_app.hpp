@@ -25,9 +25,11 @@ public:
     void Draw(bool windowFocused);      // one ImGui frame's worth of panels
     // Files dropped on the window go to the conversation on screen.
     void DropFiles(const std::vector<std::string>& paths);
+    // Starts downloading a file message (by its id), as its Download button does.
+    void Download(std::uint64_t fileId);
     std::string WindowTitle() const;
-    // Seconds the idle loop may sleep: 1 s while the rate graph moves, else until the minute
-    // changes (every line shows HH:MM).
+    // Seconds the idle loop may sleep: 1 s while the rate graph moves or a transfer is under way,
+    // else until the minute changes (every line shows HH:MM).
     double IdleTimeout();
 
     ServerModel* Server() { return m_serverModel.get(); }

@@ -162,7 +162,7 @@ TEST_CASE("TextureCache keeps the textures drawn this frame and deletes the rest
 {
     auto window = OpenWindow();
     {
-        constexpr std::uint64_t TextureBytes = 64 * 64 * 4; // 16 KiB each
+        constexpr std::uint64_t TextureBytes = std::uint64_t{64} * 64 * 4; // 16 KiB each
         auto owned = std::make_unique<gfx::TextureCache>(40'000); // room for two
         gfx::TextureCache& cache = *owned;
         CHECK(cache.Budget() == 40'000);

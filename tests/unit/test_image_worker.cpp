@@ -151,7 +151,7 @@ struct TempDir
     }
     std::filesystem::path Write(const std::string& name, const Bytes& bytes) const
     {
-        const auto file = path / name;
+        auto file = path / name;
         std::ofstream out(file, std::ios::binary);
         out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
         return file;

@@ -14,6 +14,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
+constexpr std::uint64_t KiB = 1024;
+constexpr std::uint64_t MiB = 1024 * KiB;
 const RateMeter::Clock::time_point T0 = RateMeter::Clock::time_point{} + 1000s;
 
 } // namespace
@@ -32,10 +34,10 @@ TEST_SUITE("unit")
     {
         CHECK(FormatSize(1024) == "1.0 KiB");
         CHECK(FormatSize(1536) == "1.5 KiB");
-        CHECK(FormatSize(10 * 1024 + 512) == "10.5 KiB");
-        CHECK(FormatSize(99 * 1024) == "99.0 KiB");
-        CHECK(FormatSize(240 * 1024) == "240 KiB");
-        CHECK(FormatSize(1536 * 1024) == "1.5 MiB");
+        CHECK(FormatSize(10 * KiB + 512) == "10.5 KiB");
+        CHECK(FormatSize(99 * KiB) == "99.0 KiB");
+        CHECK(FormatSize(240 * KiB) == "240 KiB");
+        CHECK(FormatSize(1536 * KiB) == "1.5 MiB");
         CHECK(FormatSize(std::uint64_t(3) << 30) == "3.0 GiB");
         CHECK(FormatSize(std::uint64_t(5) << 40) == "5.0 TiB");
     }
@@ -44,9 +46,9 @@ TEST_SUITE("unit")
     {
         CHECK(FormatSize(102348) == "99.9 KiB"); // 99.949 KiB
         CHECK(FormatSize(102350) == "100 KiB");  // 99.951 KiB: "%.1f" would say "100.0"
-        CHECK(FormatSize(1023 * 1024) == "1023 KiB");
-        CHECK(FormatSize(1024 * 1024 - 100) == "1.0 MiB"); // 1023.9 KiB
-        CHECK(FormatSize(1024 * 1024) == "1.0 MiB");
+        CHECK(FormatSize(1023 * KiB) == "1023 KiB");
+        CHECK(FormatSize(MiB - 100) == "1.0 MiB"); // 1023.9 KiB
+        CHECK(FormatSize(MiB) == "1.0 MiB");
         CHECK(FormatSize(std::numeric_limits<std::uint64_t>::max()) == "16.0 EiB");
     }
 
@@ -93,11 +95,11 @@ TEST_SUITE("unit")
         for (int i = 0; i < 160; ++i)
         {
             t += 62500us;
-            meter.Add(64 * 1024, t);
+            meter.Add(64 * KiB, t);
         }
-        CHECK(meter.Total() == 160u * 64 * 1024);
+        CHECK(meter.Total() == 160 * (64 * KiB));
         CHECK(meter.BytesPerSecond(t) == doctest::Approx(1024.0 * 1024).epsilon(0.05));
-        CHECK(meter.Eta(5 * 1024 * 1024, t) == doctest::Approx(5.0).epsilon(0.05));
+        CHECK(meter.Eta(5 * MiB, t) == doctest::Approx(5.0).epsilon(0.05));
         CHECK(FormatRate(meter.BytesPerSecond(t)) == "1.0 MiB/s");
     }
 
@@ -136,7 +138,7 @@ TEST_SUITE("unit")
         RateMeter meter(T0);
         CHECK(meter.BytesPerSecond(T0) == 0.0);
         CHECK(meter.Eta(100, T0) < 0);
-        meter.Add(64 * 1024, T0 + 1ms);
+        meter.Add(64 * KiB, T0 + 1ms);
         // 64 KiB after 1 ms does not read as 64 MiB/s: it is spread over at least half a second
         CHECK(meter.BytesPerSecond(T0 + 1ms) == doctest::Approx(128.0 * 1024));
     }

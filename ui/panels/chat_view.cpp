@@ -510,8 +510,15 @@ void ChatView::DrawFile(ImDrawList* draw, const Line& line, const RowGeometry& g
         // a document icon with the extension on it
         const float fold = fs * 0.6f;
         const ImU32 paper = line.own ? theme::Rgb(0xe6, 0xf4, 0xf7) : theme::Rgb(0xe9, 0xf1, 0xf3);
-        draw->AddRectFilled(boxMin, ImVec2(boxMax.x - fold, boxMax.y), paper, fs * 0.15f);
-        draw->AddRectFilled(ImVec2(boxMax.x - fold, boxMin.y + fold), boxMax, paper, fs * 0.15f);
+        // one convex outline (the corner under the fold cut off): two rounded rectangles side by
+        // side would leave a seam of the bubble's colour between them
+        const float r = fs * 0.15f;
+        draw->PathLineTo(ImVec2(boxMax.x - fold, boxMin.y));
+        draw->PathLineTo(ImVec2(boxMax.x, boxMin.y + fold));
+        draw->PathArcToFast(ImVec2(boxMax.x - r, boxMax.y - r), r, 0, 3); // twelfths of a turn, y down
+        draw->PathArcToFast(ImVec2(boxMin.x + r, boxMax.y - r), r, 3, 6);
+        draw->PathArcToFast(ImVec2(boxMin.x + r, boxMin.y + r), r, 6, 9);
+        draw->PathFillConvex(paper);
         draw->AddTriangleFilled(ImVec2(boxMax.x - fold, boxMin.y), ImVec2(boxMax.x, boxMin.y + fold),
                                 ImVec2(boxMax.x - fold, boxMin.y + fold), theme::Rgb(0xa9, 0xc7, 0xce));
         const std::string ext = ExtensionLabel(line.text);

@@ -1,3 +1,4 @@
+// The file picker: reading a folder (std::filesystem, every error as text), selection, drawing.
 #include "ui/panels/file_picker.hpp"
 
 #include "engine/clock.hpp"
@@ -77,8 +78,8 @@ std::int64_t ToUnixMs(fs::file_time_type time)
     // file_clock's epoch is unspecified before C++20's clock_cast, which not every standard
     // library ships: go through "now" on both clocks instead (off by microseconds at most).
     const auto sinceNow = time - fs::file_time_type::clock::now();
-    const auto system = std::chrono::system_clock::now() +
-                        std::chrono::duration_cast<std::chrono::system_clock::duration>(sinceNow);
+    const auto system =
+        std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(sinceNow);
     return std::chrono::duration_cast<std::chrono::milliseconds>(system.time_since_epoch()).count();
 }
 

@@ -27,7 +27,7 @@ public:
         std::string name;      // UTF-8
         std::string lowerName; // ASCII letters folded: sorting and filtering
         bool folder = false;
-        bool hidden = false;             // a dot file
+        bool hidden = false;               // a dot file
         std::optional<std::uint64_t> size; // files only; nullopt when it could not be read
         std::int64_t modifiedMs = 0;       // UTC milliseconds; 0 when unknown
         std::string sizeText;              // FormatSize, filled when read
@@ -101,7 +101,7 @@ private:
     std::vector<Entry> m_entries;
     std::vector<std::size_t> m_visible; // indices into m_entries, in list order
     std::vector<bool> m_selected;       // by index into m_entries
-    std::size_t m_selectedCount = 0; // folders included
+    std::size_t m_selectedCount = 0;    // folders included
     std::size_t m_selectedFiles = 0;
     std::uint64_t m_selectedBytes = 0;
     std::optional<std::size_t> m_anchor; // entry where a Shift-click range starts

@@ -1,3 +1,4 @@
+// The image viewer: fitting, zoom around a point, panning within the edges, drawing.
 #include "ui/panels/image_viewer.hpp"
 
 #include "ui/panels/theme.hpp"

@@ -2,7 +2,8 @@
 // stay at 1:1, tiny ones grow up to 8x), the mouse wheel zooms around the pointer, dragging pans
 // an image larger than the view, Fit / 1:1 / - / + buttons, and Save (reported to the caller,
 // who owns the file). Escape or the close button closes it. Draws a texture it is given (ImGui
-// only, no GL). UI thread only.
+// only, no GL), which must stay alive while it is open: with gfx::TextureCache, Find it every
+// frame. UI thread only.
 #pragma once
 
 #include <imgui.h>
@@ -28,7 +29,7 @@ class ImageViewer
 public:
     using Rect = std::pair<ImVec2, ImVec2>;
 
-    static constexpr int TinySide = 64;     // images no larger than this (both sides) may be enlarged to fit
+    static constexpr int TinySide = 64;       // images no larger than this (both sides) may be enlarged to fit
     static constexpr float MaxFitZoom = 8.0f; // ... but at most this much
     static constexpr float MaxZoom = 32.0f;
     static constexpr float ZoomStep = 1.25f; // one button press or wheel notch
@@ -54,7 +55,7 @@ public:
 
     const ViewerImage& Image() const { return m_image; }
     float Zoom() const { return m_zoom; }
-    bool Fitted() const { return m_fit; } // still fitted: follows the window's size
+    bool Fitted() const { return m_fit; }      // still fitted: follows the window's size
     ImVec2 Center() const { return m_center; } // the image point (pixels) at the middle of the view
 
     // Where things were drawn last frame, for tests: "Fit", "1:1", "-", "+", "Save", "view", "image".
