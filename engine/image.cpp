@@ -3,6 +3,7 @@
 #include "engine/image.hpp"
 
 #include "engine/image_headers.hpp"
+#include "engine/units.hpp"
 
 #include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
@@ -116,8 +117,8 @@ ImageResult DecodeImage(std::span<const std::uint8_t> bytes, const ImageLimits& 
     if (bytes.empty())
         return Fail("The file is empty.");
     if (bytes.size() > limits.maxBytes || bytes.size() > INT_MAX)
-        return Fail("The file is too large to preview (" + FormatBytes(bytes.size()) + "; the limit is " +
-                    FormatBytes(std::min<std::uint64_t>(limits.maxBytes, INT_MAX)) + ").");
+        return Fail("The file is too large to preview (" + FormatSize(bytes.size()) + "; the limit is " +
+                    FormatSize(std::min<std::uint64_t>(limits.maxBytes, INT_MAX)) + ").");
     const ImageFormat format = SniffImageFormat(bytes);
     if (format == ImageFormat::Unknown)
         return Fail("The file is not a PNG, JPEG, GIF or BMP image.");

@@ -38,18 +38,6 @@ bool StartsWith(Bytes b, std::string_view magic)
     return b.size() >= magic.size() && std::memcmp(b.data(), magic.data(), magic.size()) == 0;
 }
 
-std::string FormatBytes(std::uint64_t bytes)
-{
-    if (bytes < 1024)
-        return std::to_string(bytes) + " bytes";
-    char text[32];
-    if (bytes < (1u << 20))
-        std::snprintf(text, sizeof text, "%.1f KB", static_cast<double>(bytes) / 1024.0);
-    else
-        std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-    return text;
-}
-
 std::string Size(std::int64_t width, std::int64_t height)
 {
     return std::to_string(width) + "x" + std::to_string(height);

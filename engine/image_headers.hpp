@@ -35,7 +35,6 @@ struct Header
 
 std::uint32_t Le32(Bytes b, std::size_t at);
 bool StartsWith(Bytes b, std::string_view magic);
-std::string FormatBytes(std::uint64_t bytes);
 std::string Size(std::int64_t width, std::int64_t height);
 std::string Damaged(ImageFormat format);
 

@@ -1,6 +1,7 @@
 #include "net/client_files.hpp"
 
 #include "engine/file_names.hpp"
+#include "engine/units.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -42,23 +43,6 @@ bool SyncToDisk(std::FILE* file)
 #endif
 }
 
-std::string SizeText(std::uint64_t bytes)
-{
-    const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024.0 && unit < 4)
-    {
-        value /= 1024.0;
-        ++unit;
-    }
-    char text[32];
-    if (unit == 0)
-        std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
-    else
-        std::snprintf(text, sizeof text, value < 10 ? "%.1f %s" : "%.0f %s", value, units[unit]);
-    return text;
-}
 
 // Moves a finished download to `dir/name` without ever replacing a file: "name (1).ext" etc.
 std::filesystem::path SaveAs(const std::filesystem::path& part, const std::filesystem::path& dir,
@@ -422,8 +406,8 @@ void ClientFiles::Upload(std::uint64_t id, std::string to, std::filesystem::path
                 return FailUpload(id, TransferStatus::State::Failed, "this server does not accept files", false);
             if (up.status.size > m_maxFileBytes)
                 return FailUpload(id, TransferStatus::State::Failed,
-                                  up.status.name + " is " + SizeText(up.status.size) +
-                                      "; this server accepts files up to " + SizeText(m_maxFileBytes),
+                                  up.status.name + " is " + engine::FormatSize(up.status.size) +
+                                      "; this server accepts files up to " + engine::FormatSize(m_maxFileBytes),
                                   false);
             Report(up, true);
             if (Connected())

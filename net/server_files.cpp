@@ -1,6 +1,7 @@
 #include "net/server_files.hpp"
 
 #include "engine/file_names.hpp"
+#include "engine/units.hpp"
 #include "engine/image.hpp"
 #include "engine/utf8.hpp"
 #include "net/session.hpp"
@@ -24,23 +25,6 @@ constexpr std::uint64_t MaxThumbnailSource = std::uint64_t{64} << 20; // bigger 
 constexpr int ThumbnailSide = 480;                                    // 240 px previews at 2x
 constexpr auto StaleUpload = std::chrono::minutes(30);                // a partial nobody resumed is dropped
 
-std::string SizeText(std::uint64_t bytes)
-{
-    const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024.0 && unit < 4)
-    {
-        value /= 1024.0;
-        ++unit;
-    }
-    char text[32];
-    if (unit == 0)
-        std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
-    else
-        std::snprintf(text, sizeof text, value < 10 ? "%.1f %s" : "%.0f %s", value, units[unit]);
-    return text;
-}
 
 std::string ErrnoText() { return std::strerror(errno); }
 
@@ -240,7 +224,7 @@ void ServerFiles::Begin(const std::shared_ptr<Session>& session, const FileOffer
                       "this server does not accept files");
     if (offer.size > max)
         return Refuse(session, offer.id, TransferDirection::Upload, FileAbortCode::TooLarge,
-                      name + " is " + SizeText(offer.size) + "; this server accepts files up to " + SizeText(max));
+                      name + " is " + engine::FormatSize(offer.size) + "; this server accepts files up to " + engine::FormatSize(max));
     const auto start = [this, offer, name](const std::shared_ptr<Session>& session) {
         auto upload = std::make_shared<Upload>();
         upload->key = Key(session->Nick(), offer.id);
