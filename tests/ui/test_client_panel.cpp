@@ -2,6 +2,11 @@
 // in place of the network, and frames drawn in a bare ImGui context.
 #include "ui_harness.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "net/client.hpp"
 #include "ui/model/client_model.hpp"
 #include "ui/panels/client_panel.hpp"
@@ -647,5 +652,41 @@ TEST_SUITE("ui")
         REQUIRE(bob);
         CHECK_FALSE(bob->jumpTo);
         CHECK(bob->highlight == std::optional<std::uint64_t>(42));
+    }
+
+    TEST_CASE("a file chosen in the picker is sent to the conversation on screen and shown with its upload")
+    {
+        const auto dir = std::filesystem::temp_directory_path() / ("obrol-ui-attach-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir);
+        {
+            std::ofstream(dir / "notes.txt") << "twelve bytes";
+        }
+        ClientFixture f;
+        f.Join();
+        f.commands.online = true;
+        f.panel.Picker().Open(dir, "Send files to everyone");
+        f.Frames(3);
+        REQUIRE(f.panel.Picker().IsOpen());
+        const auto row = f.panel.Picker().RowRect("notes.txt");
+        REQUIRE_MESSAGE(row.has_value(), "the picker draws its folder inside the client panel");
+        f.ui.Click(ImVec2((row->first.x + row->second.x) * 0.5f, (row->first.y + row->second.y) * 0.5f), f.Draw());
+        f.Frames(1);
+        const auto send = f.panel.Picker().ItemRect("confirm");
+        REQUIRE(send.has_value());
+        f.ui.Click(ImVec2((send->first.x + send->second.x) * 0.5f, (send->first.y + send->second.y) * 0.5f), f.Draw());
+        f.Frames(2);
+        REQUIRE(f.commands.files.size() == 1);
+        CHECK(f.commands.files[0].to == "");
+        CHECK(f.commands.files[0].text == (dir / "notes.txt").string());
+        CHECK_FALSE(f.panel.Picker().IsOpen());
+        // the file shows at once as a pending file row
+        const Conversation& everyone = f.model.Everyone();
+        REQUIRE_FALSE(everyone.lines.empty());
+        const ui::Line& line = everyone.lines.back();
+        CHECK(line.own);
+        CHECK(line.pending);
+        CHECK(line.file.has_value());
+        CHECK(line.text == "notes.txt");
+        std::filesystem::remove_all(dir);
     }
 }

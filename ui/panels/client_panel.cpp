@@ -411,7 +411,8 @@ void ClientPanel::DrawInput()
         io.KeyCtrl = true;
         io.KeyMods |= ImGuiKeyModFlags_Ctrl;
     }
-    if (m_focusInput && connected) // a disabled field would take the focus and hide its hint
+    // a disabled field would take the focus and hide its hint; an open picker keeps it
+    if (m_focusInput && connected && !m_picker.IsOpen())
     {
         ImGui::SetKeyboardFocusHere();
         m_focusInput = false;

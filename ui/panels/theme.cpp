@@ -23,7 +23,7 @@ void Apply(float scale)
     ImVec4* c = style.Colors;
     c[ImGuiCol_WindowBg] = V(Frame);
     c[ImGuiCol_ChildBg] = V(Rgb(0x00, 0x5d, 0x72));
-    c[ImGuiCol_PopupBg] = V(Rgb(0x00, 0x4b, 0x5c));
+    c[ImGuiCol_PopupBg] = V(Rgb(0x00, 0x5d, 0x72)); // lighter than the fields drawn on it
     c[ImGuiCol_Border] = V(Rgb(0x00, 0x3f, 0x4e));
     c[ImGuiCol_Text] = V(Rgb(0xff, 0xff, 0xff));
     c[ImGuiCol_TextDisabled] = V(Rgb(0xb7, 0xd9, 0xdf));
