@@ -1,5 +1,6 @@
 #include "net/client_files.hpp"
 
+#include "engine/file_io.hpp"
 #include "engine/file_names.hpp"
 #include "engine/units.hpp"
 
@@ -7,11 +8,6 @@
 #include <cstdio>
 #include <cstring>
 
-#ifdef _WIN32
-#include <io.h>
-#else
-#include <unistd.h>
-#endif
 
 namespace obrol::net {
 
@@ -20,28 +16,12 @@ namespace {
 constexpr std::uint64_t WindowBytes = std::uint64_t{4} << 20;     // run at most this far ahead of the server
 constexpr std::size_t QueueLowWater = std::size_t{512} * 1024;   // chat never queues behind more file data
 constexpr auto ReportEvery = std::chrono::milliseconds(100);     // progress events per transfer
+constexpr std::size_t MaxReadsInFlight = 2;
+constexpr std::uint64_t WritebackBytes = std::uint64_t{8} << 20;  // start writing a big download out early                       // read ahead while a chunk is being sent
 
 std::string ErrnoText() { return std::strerror(errno); }
 
-bool Seek(std::FILE* file, std::uint64_t offset)
-{
-#ifdef _WIN32
-    return _fseeki64(file, static_cast<long long>(offset), SEEK_SET) == 0;
-#else
-    return fseeko(file, static_cast<off_t>(offset), SEEK_SET) == 0;
-#endif
-}
 
-bool SyncToDisk(std::FILE* file)
-{
-    if (std::fflush(file) != 0)
-        return false;
-#ifdef _WIN32
-    return _commit(_fileno(file)) == 0;
-#else
-    return fsync(fileno(file)) == 0;
-#endif
-}
 
 
 // Moves a finished download to `dir/name` without ever replacing a file: "name (1).ext" etc.
@@ -95,6 +75,7 @@ struct ClientFiles::DiskUpload // disk thread only
     std::FILE* file = nullptr;
     engine::Sha256 hash = {};
     std::uint64_t hashed = 0; // bytes read and hashed, in order
+    std::uint64_t position = 0; // where the next fread reads
     bool finished = false;
     std::array<std::uint8_t, 32> digest{};
     ~DiskUpload()
@@ -108,6 +89,8 @@ struct ClientFiles::Up
 {
     TransferStatus status;
     std::uint64_t sent = 0;      // bytes queued to the server
+    std::uint64_t readOffset = 0; // bytes asked of the disk thread (ahead of `sent` by the reads in flight)
+    bool endRead = false;         // the read that only finishes the hash was asked for
     bool opened = false;         // the source is open and its size known
     bool accepted = false;       // the server said where to start
     bool ended = false;          // FileEnd sent
@@ -123,6 +106,7 @@ struct ClientFiles::DiskDownload // disk thread only
     std::FILE* file = nullptr;
     engine::Sha256 hash = {};
     std::uint64_t written = 0;
+    std::uint64_t flushed = 0; // handed to the OS's writeback up to here
     std::string error;
     ~DiskDownload()
     {
@@ -228,7 +212,7 @@ void ClientFiles::SetConnection(std::shared_ptr<Connection> connection, std::uin
     m_connection = std::move(connection);
     m_maxFileBytes = maxFileBytes;
     ++m_generation;
-    m_reading = false;
+    m_readsInFlight = 0;
     for (auto& [id, up] : m_ups)
     {
         up->accepted = false;
@@ -259,7 +243,14 @@ bool ClientFiles::OnMessage(Message& message)
     if (auto* accept = std::get_if<FileAccept>(&message))
     {
         auto it = m_ups.find(accept->id);
-        if (it == m_ups.end() || !it->second->opened)
+        if (it == m_ups.end())
+        {
+            // cancelled while the offer was still on its way: the server began it anyway (its
+            // FileAbort arrived before the upload existed there), so tell it again now
+            Send(FileAbort{accept->id, TransferDirection::Upload, FileAbortCode::Cancelled, "cancelled"});
+            return true;
+        }
+        if (!it->second->opened)
             return true;
         Up& up = *it->second;
         if (accept->offset > up.status.size)
@@ -269,7 +260,8 @@ bool ClientFiles::OnMessage(Message& message)
         }
         up.accepted = true;
         up.ended = false;
-        up.sent = up.status.done = accept->offset;
+        up.sent = up.readOffset = up.status.done = accept->offset;
+        up.endRead = false;
         up.acceptGeneration = m_generation;
         up.status.state = TransferStatus::State::Running;
         Report(up, true);
@@ -305,6 +297,11 @@ bool ClientFiles::OnMessage(Message& message)
                 disk->hash.Update(bytes);
                 disk->written += bytes.size();
                 *written = disk->written;
+                if (disk->written - disk->flushed >= WritebackBytes)
+                {
+                    engine::StartWriteback(disk->file, disk->flushed, disk->written - disk->flushed);
+                    disk->flushed = disk->written;
+                }
             },
             [this, id = down.status.id, written, error, generation = m_generation] {
                 auto it = m_downs.find(id);
@@ -424,65 +421,78 @@ void ClientFiles::Offer(Up& up)
 
 void ClientFiles::PumpUploads()
 {
-    if (m_reading || !Connected())
-        return;
-    if (m_ups.empty())
-        return;
-    // round robin over uploads that may send: the first after the last served
-    Up* pick = nullptr;
-    auto from = m_ups.lower_bound(m_nextUp);
-    for (std::size_t i = 0; i < m_ups.size() && !pick; ++i, ++from)
+    while (Connected() && m_readsInFlight < MaxReadsInFlight && !m_ups.empty())
     {
-        if (from == m_ups.end())
-            from = m_ups.begin();
-        Up& up = *from->second;
-        if (!up.accepted || up.ended || up.acceptGeneration != m_generation)
-            continue;
-        const bool more = up.sent < up.status.size && up.sent - up.status.done < WindowBytes;
-        const bool last = up.sent == up.status.size; // everything sent: FileEnd goes next
-        if (more && m_connection->QueuedBytes() < QueueLowWater)
-            pick = &up;
-        else if (last)
-            pick = &up;
+        // round robin over uploads that may send: the first after the last served
+        Up* pick = nullptr;
+        const std::size_t queued = m_connection->QueuedBytes() + m_readsInFlight * std::size_t{FileChunkBytes};
+        auto from = m_ups.lower_bound(m_nextUp);
+        for (std::size_t i = 0; i < m_ups.size() && !pick; ++i, ++from)
+        {
+            if (from == m_ups.end())
+                from = m_ups.begin();
+            Up& up = *from->second;
+            if (!up.accepted || up.ended || up.acceptGeneration != m_generation)
+                continue;
+            const bool more = up.readOffset < up.status.size && up.readOffset - up.status.done < WindowBytes &&
+                              queued < QueueLowWater;
+            // every byte is with the server (an empty file, or a resume at its end): only the hash is left
+            const bool last = up.sent == up.status.size && up.readOffset == up.status.size && !up.endRead;
+            if (more || last)
+                pick = &up;
+        }
+        if (!pick)
+            return;
+        ReadChunk(*pick);
     }
-    if (!pick)
-        return;
-    m_nextUp = pick->status.id + 1;
-    m_reading = true;
-    const std::uint64_t offset = pick->sent;
-    const std::uint64_t n = std::min<std::uint64_t>(FileChunkBytes, pick->status.size - offset);
-    auto chunk = std::make_shared<FileChunk>();
-    chunk->id = pick->status.id;
-    chunk->offset = offset;
+}
+
+// Reads the next chunk of an upload straight into its frame on the disk thread, hashing as it
+// goes; the network thread only sends it (FileEnd follows the last one).
+void ClientFiles::ReadChunk(Up& up)
+{
+    m_nextUp = up.status.id + 1;
+    ++m_readsInFlight;
+    const std::uint64_t offset = up.readOffset;
+    const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(FileChunkBytes, up.status.size - offset));
+    up.readOffset += n;
+    up.endRead = n == 0;
+    auto frame = std::make_shared<std::vector<std::uint8_t>>();
     auto error = std::make_shared<std::string>();
     auto digest = std::make_shared<std::optional<std::array<std::uint8_t, 32>>>();
     OnDisk(
-        [disk = pick->disk, path = pick->status.path, size = pick->status.size, chunk, n, error, digest] {
+        [disk = up.disk, id = up.status.id, size = up.status.size, offset, n, frame, error, digest] {
             // after a resume the server may want bytes before what was hashed: hash again from the start
-            if (chunk->offset != disk->hashed)
+            if (offset != disk->hashed)
             {
                 disk->hash.~Sha256();
                 new (&disk->hash) engine::Sha256();
                 disk->hashed = 0;
                 disk->finished = false;
                 std::vector<std::uint8_t> buffer(FileChunkBytes);
-                if (!Seek(disk->file, 0))
+                if (!engine::SeekFile(disk->file, 0))
                     return (void)(*error = ErrnoText());
-                while (disk->hashed < chunk->offset)
+                while (disk->hashed < offset)
                 {
-                    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), chunk->offset - disk->hashed));
+                    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), offset - disk->hashed));
                     if (std::fread(buffer.data(), 1, want, disk->file) != want)
                         return (void)(*error = "the file got shorter while it was being sent");
                     disk->hash.Update(std::span<const std::uint8_t>(buffer.data(), want));
                     disk->hashed += want;
                 }
+                disk->position = offset;
             }
             if (n > 0)
             {
-                chunk->bytes.resize(n);
-                if (!Seek(disk->file, chunk->offset) || std::fread(chunk->bytes.data(), 1, n, disk->file) != n)
+                *frame = FileChunkFrame(id, offset, n);
+                std::uint8_t* data = frame->data() + FileChunkDataOffset;
+                if ((disk->position != offset && !engine::SeekFile(disk->file, offset)) || std::fread(data, 1, n, disk->file) != n)
+                {
+                    disk->position = ~std::uint64_t{0};
                     return (void)(*error = "the file got shorter while it was being sent");
-                disk->hash.Update(chunk->bytes);
+                }
+                disk->position = offset + n;
+                disk->hash.Update(std::span<const std::uint8_t>(data, n));
                 disk->hashed += n;
             }
             if (disk->hashed == size)
@@ -495,22 +505,23 @@ void ClientFiles::PumpUploads()
                 *digest = disk->digest;
             }
         },
-        [this, chunk, error, digest, generation = m_generation] {
-            if (generation == m_generation)
-                m_reading = false; // (a read from before a reconnect must not release the new one's turn)
-            auto it = m_ups.find(chunk->id);
-            if (it == m_ups.end() || generation != m_generation)
-                return PumpUploads(); // cancelled, or the connection changed: the server says where to go on
+        [this, id = up.status.id, offset, n, frame, error, digest, generation = m_generation] {
+            if (generation != m_generation)
+                return; // the connection changed: the server says where to go on
+            --m_readsInFlight;
+            auto it = m_ups.find(id);
+            if (it == m_ups.end())
+                return PumpUploads(); // cancelled meanwhile
             Up& up = *it->second;
             if (!error->empty())
                 return FailUpload(up.status.id, TransferStatus::State::Failed,
                                   "cannot read " + up.status.path.string() + ": " + *error, true);
-            if (!up.accepted || up.sent != chunk->offset || up.ended)
+            if (!up.accepted || up.sent != offset || up.ended)
                 return PumpUploads();
-            if (!chunk->bytes.empty())
+            if (n > 0)
             {
-                up.sent += chunk->bytes.size();
-                m_connection->Send(EncodeShared(*chunk));
+                up.sent += n;
+                m_connection->Send(FrameBytes(frame));
             }
             if (up.sent == up.status.size && *digest)
             {
@@ -585,7 +596,7 @@ void ClientFiles::Download(std::uint64_t fileId, std::string name, std::uint64_t
                     disk->hash.Update(std::span<const std::uint8_t>(buffer.data(), want));
                     disk->written += want;
                 }
-                if (disk->file && disk->written == existing && Seek(disk->file, existing))
+                if (disk->file && disk->written == existing && engine::SeekFile(disk->file, existing))
                     return;
                 if (disk->file)
                     std::fclose(disk->file);
@@ -657,7 +668,7 @@ void ClientFiles::FinishDownload(std::uint64_t id)
         [disk = down.disk, expected = down.sha256, dir = down.dir, name = down.status.name, saved, error, corrupted] {
             if (!disk->file)
                 return (void)(*error = "the file was not open");
-            const bool synced = SyncToDisk(disk->file);
+            const bool synced = engine::SyncFile(disk->file);
             const bool closed = std::fclose(disk->file) == 0;
             disk->file = nullptr;
             if (!synced || !closed)

@@ -79,6 +79,7 @@ private:
     void Offer(Up& up);
     void Request(Down& down);
     void PumpUploads();
+    void ReadChunk(Up& up);
     void FinishDownload(std::uint64_t id);
     void FailUpload(std::uint64_t id, TransferStatus::State state, const std::string& why, bool tellServer);
     void FailDownload(std::uint64_t id, TransferStatus::State state, const std::string& why, bool tellServer,
@@ -100,7 +101,7 @@ private:
     std::map<std::uint64_t, std::unique_ptr<Down>> m_downs;
     std::vector<std::uint64_t> m_thumbsWanted; // asked while not connected
     std::uint64_t m_nextUp = 0;                // round robin
-    bool m_reading = false;                    // one upload chunk read at a time
+    std::size_t m_readsInFlight = 0;           // upload chunks being read on the disk thread
     asio::steady_timer m_reportTimer;
     bool m_reportTimerArmed = false;
     engine::TaskThread m_disk;                 // last: joined first

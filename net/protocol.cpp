@@ -182,6 +182,21 @@ std::vector<std::uint8_t> Encode(const Message& message)
         message);
 }
 
+std::vector<std::uint8_t> FileChunkFrame(std::uint64_t id, std::uint64_t offset, std::uint32_t bytes)
+{
+    std::vector<std::uint8_t> frame(FileChunkDataOffset + bytes);
+    const auto put = [&](std::size_t at, std::uint64_t v, int n) {
+        for (int i = 0; i < n; ++i)
+            frame[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
+    };
+    put(0, FileChunkDataOffset - HeaderBytes + bytes, 4);
+    frame[4] = static_cast<std::uint8_t>(FrameType::FileChunk);
+    put(HeaderBytes, id, 8);
+    put(HeaderBytes + 8, offset, 8);
+    put(HeaderBytes + 16, bytes, 4);
+    return frame;
+}
+
 // [SECTION] Decoding
 
 namespace {

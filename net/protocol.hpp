@@ -288,6 +288,11 @@ inline FrameBytes EncodeShared(const Message& message)
     return std::make_shared<const std::vector<std::uint8_t>>(Encode(message));
 }
 
+// A FileChunk frame with room for `bytes` data bytes at FileChunkDataOffset, for the caller to
+// fill (read a file straight into the frame: no copy). Encodes exactly as Encode(FileChunk).
+constexpr std::size_t FileChunkDataOffset = HeaderBytes + 8 + 8 + 4;
+std::vector<std::uint8_t> FileChunkFrame(std::uint64_t id, std::uint64_t offset, std::uint32_t bytes);
+
 enum class DecodeError
 {
     None,

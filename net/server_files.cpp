@@ -1,5 +1,6 @@
 #include "net/server_files.hpp"
 
+#include "engine/file_io.hpp"
 #include "engine/file_names.hpp"
 #include "engine/units.hpp"
 #include "engine/image.hpp"
@@ -11,11 +12,6 @@
 #include <cstring>
 #include <fstream>
 
-#ifdef _WIN32
-#include <io.h>
-#else
-#include <unistd.h>
-#endif
 
 namespace obrol::net {
 
@@ -24,20 +20,12 @@ namespace {
 constexpr std::uint64_t MaxThumbnailSource = std::uint64_t{64} << 20; // bigger images get a file card
 constexpr int ThumbnailSide = 480;                                    // 240 px previews at 2x
 constexpr auto StaleUpload = std::chrono::minutes(30);                // a partial nobody resumed is dropped
+constexpr std::size_t MaxReadsInFlight = 2;
+constexpr std::uint64_t WritebackBytes = std::uint64_t{8} << 20;      // start writing a big upload out early                           // per session: read ahead while sending
 
 
 std::string ErrnoText() { return std::strerror(errno); }
 
-bool SyncToDisk(std::FILE* file)
-{
-    if (std::fflush(file) != 0)
-        return false;
-#ifdef _WIN32
-    return _commit(_fileno(file)) == 0;
-#else
-    return fsync(fileno(file)) == 0;
-#endif
-}
 
 } // namespace
 
@@ -50,6 +38,7 @@ struct ServerFiles::DiskUpload
     std::FILE* file = nullptr;
     engine::Sha256 hash;
     std::uint64_t written = 0;
+    std::uint64_t flushed = 0; // handed to the OS's writeback up to here
     std::string error; // set once a write failed: later chunks are ignored
     ~DiskUpload()
     {
@@ -84,6 +73,7 @@ struct ServerFiles::Upload
 struct ServerFiles::DiskRead
 {
     std::FILE* file = nullptr;
+    std::uint64_t position = 0; // where the next fread reads
     ~DiskRead()
     {
         if (file)
@@ -96,8 +86,9 @@ struct ServerFiles::Download
     std::uint64_t id = 0;
     std::filesystem::path path;
     std::uint64_t size = 0;
-    std::uint64_t sent = 0;
-    std::uint64_t acked = 0;
+    std::uint64_t read = 0;  // asked of the disk thread
+    std::uint64_t sent = 0;  // queued on the connection
+    std::uint64_t acked = 0; // stored by the client
     std::shared_ptr<DiskRead> disk = std::make_shared<DiskRead>();
 };
 
@@ -105,7 +96,7 @@ struct ServerFiles::SessionDownloads
 {
     std::map<std::uint64_t, Download> active;
     std::uint64_t next = 0; // round robin: the id after the last one served
-    bool reading = false;
+    std::size_t reading = 0; // chunks being read on the disk thread
 };
 
 ServerFiles::ServerFiles(Server::Core& core) : m_core(core) {}
@@ -306,6 +297,11 @@ void ServerFiles::OnChunk(const std::shared_ptr<Session>& session, FileChunk& ch
             disk->hash.Update(bytes);
             disk->written += bytes.size();
             *written = disk->written;
+            if (disk->written - disk->flushed >= WritebackBytes)
+            {
+                engine::StartWriteback(disk->file, disk->flushed, disk->written - disk->flushed);
+                disk->flushed = disk->written;
+            }
         },
         [this, key, written, error] {
             auto it = m_uploads.find(key);
@@ -363,7 +359,7 @@ void ServerFiles::Finish(const std::string& key, const std::array<std::uint8_t, 
                 outcome->error = disk->error.empty() ? "the file could not be written" : disk->error;
                 return;
             }
-            const bool synced = SyncToDisk(disk->file);
+            const bool synced = engine::SyncFile(disk->file);
             const bool closed = std::fclose(disk->file) == 0;
             disk->file = nullptr;
             if (!synced || !closed)
@@ -563,7 +559,7 @@ void ServerFiles::OnGet(const std::shared_ptr<Session>& session, const FileGet& 
         d.id = get.id;
         d.path = m_dir / ref->sha;
         d.size = ref->size;
-        d.sent = d.acked = get.offset;
+        d.read = d.sent = d.acked = get.offset;
         downloads->active[get.id] = std::move(d); // asking again restarts from the new offset
         Pump(session);
     });
@@ -591,56 +587,58 @@ void ServerFiles::Pump(const std::shared_ptr<Session>& session)
     if (it == m_downloads.end())
         return;
     SessionDownloads& downloads = *it->second;
-    if (downloads.reading || downloads.active.empty() || !session->Conn().IsOpen() ||
-        session->Conn().QueuedBytes() >= FileQueueLowWater)
-        return;
-    // round robin: the first one after the last served that may send
-    Download* pick = nullptr;
-    auto from = downloads.active.lower_bound(downloads.next);
-    for (std::size_t i = 0; i < downloads.active.size() && !pick; ++i, ++from)
+    while (downloads.reading < MaxReadsInFlight && !downloads.active.empty() && session->Conn().IsOpen() &&
+           session->Conn().QueuedBytes() + downloads.reading * std::size_t{FileChunkBytes} < FileQueueLowWater)
     {
-        if (from == downloads.active.end())
-            from = downloads.active.begin();
-        Download& d = from->second;
-        if (d.sent < d.size && d.sent - d.acked < FileWindowBytes)
-            pick = &d;
+        // round robin: the first one after the last served that may send
+        Download* pick = nullptr;
+        auto from = downloads.active.lower_bound(downloads.next);
+        for (std::size_t i = 0; i < downloads.active.size() && !pick; ++i, ++from)
+        {
+            if (from == downloads.active.end())
+                from = downloads.active.begin();
+            Download& d = from->second;
+            if (d.read < d.size && d.read - d.acked < FileWindowBytes)
+                pick = &d;
+        }
+        if (!pick)
+            return;
+        ReadChunk(session, downloads, *pick);
     }
-    if (!pick)
-        return;
-    downloads.next = pick->id + 1;
-    downloads.reading = true;
-    const std::uint64_t n = std::min<std::uint64_t>(FileChunkBytes, pick->size - pick->sent);
-    auto chunk = std::make_shared<FileChunk>();
-    chunk->id = pick->id;
-    chunk->offset = pick->sent;
+}
+
+// Reads the next chunk of a download straight into its frame on the disk thread.
+void ServerFiles::ReadChunk(const std::shared_ptr<Session>& session, SessionDownloads& downloads, Download& d)
+{
+    downloads.next = d.id + 1;
+    ++downloads.reading;
+    const std::uint64_t offset = d.read;
+    const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(FileChunkBytes, d.size - offset));
+    d.read += n;
+    auto frame = std::make_shared<std::vector<std::uint8_t>>();
     auto error = std::make_shared<std::string>();
     std::weak_ptr<Session> weak = session;
     OnDisk(
-        [disk = pick->disk, path = pick->path, chunk, n, error] {
+        [disk = d.disk, path = d.path, id = d.id, offset, n, frame, error] {
             if (!disk->file)
                 disk->file = std::fopen(path.string().c_str(), "rb");
             if (!disk->file)
-            {
-                *error = "the server cannot read this file: " + ErrnoText();
-                return;
-            }
-            chunk->bytes.resize(n);
-#ifdef _WIN32
-            const bool positioned = _fseeki64(disk->file, static_cast<long long>(chunk->offset), SEEK_SET) == 0;
-#else
-            const bool positioned = fseeko(disk->file, static_cast<off_t>(chunk->offset), SEEK_SET) == 0;
-#endif
-            if (!positioned || std::fread(chunk->bytes.data(), 1, n, disk->file) != n)
-                *error = "the server cannot read this file (it is shorter than recorded)";
+                return (void)(*error = "the server cannot read this file: " + ErrnoText());
+            *frame = FileChunkFrame(id, offset, n);
+            const bool positioned = disk->position == offset || engine::SeekFile(disk->file, offset);
+            disk->position = ~std::uint64_t{0};
+            if (!positioned || std::fread(frame->data() + FileChunkDataOffset, 1, n, disk->file) != n)
+                return (void)(*error = "the server cannot read this file (it is shorter than recorded)");
+            disk->position = offset + n;
         },
-        [this, weak, chunk, error, sessionId = session->Id()] {
+        [this, weak, id = d.id, offset, n, frame, error, sessionId = session->Id()] {
             auto it = m_downloads.find(sessionId);
             if (it == m_downloads.end())
                 return;
-            it->second->reading = false;
+            --it->second->reading;
             auto session = weak.lock();
-            auto d = it->second->active.find(chunk->id);
-            if (!session || d == it->second->active.end() || d->second.sent != chunk->offset)
+            auto d = it->second->active.find(id);
+            if (!session || d == it->second->active.end() || d->second.sent != offset)
             {
                 if (session)
                     Pump(session); // cancelled or restarted meanwhile
@@ -649,11 +647,11 @@ void ServerFiles::Pump(const std::shared_ptr<Session>& session)
             if (!error->empty())
             {
                 it->second->active.erase(d);
-                Refuse(session, chunk->id, TransferDirection::Download, FileAbortCode::StorageFailed, *error);
+                Refuse(session, id, TransferDirection::Download, FileAbortCode::StorageFailed, *error);
                 return Pump(session);
             }
-            d->second.sent += chunk->bytes.size();
-            session->Conn().Send(EncodeShared(*chunk));
+            d->second.sent += n;
+            session->Conn().Send(FrameBytes(frame));
             Pump(session);
         });
 }

@@ -75,6 +75,7 @@ private:
     void SweepStale();
     // Runs `task` on the disk thread, then `then` on the io thread (the io loop waits for it).
     void OnDisk(std::function<void()> task, std::function<void()> then);
+    void ReadChunk(const std::shared_ptr<Session>& session, SessionDownloads& downloads, Download& download);
 
     Server::Core& m_core;
     std::filesystem::path m_dir;

@@ -460,6 +460,21 @@ TEST_SUITE("protocol")
         }
     }
 
+    TEST_CASE("a FileChunk frame filled in place encodes exactly as Encode")
+    {
+        for (const std::uint32_t n : {0u, 1u, 1000u, FileChunkBytes})
+        {
+            CAPTURE(n);
+            FileChunk chunk{0x0102030405060708ull, 0xA0B0C0D0E0F00011ull, std::vector<std::uint8_t>(n)};
+            for (std::uint32_t i = 0; i < n; ++i)
+                chunk.bytes[i] = static_cast<std::uint8_t>(i * 7 + 3);
+            auto frame = FileChunkFrame(chunk.id, chunk.offset, n);
+            REQUIRE(frame.size() == FileChunkDataOffset + n);
+            std::copy(chunk.bytes.begin(), chunk.bytes.end(), frame.begin() + FileChunkDataOffset);
+            CHECK(frame == Encode(chunk));
+        }
+    }
+
     TEST_CASE("EncodeShared produces the same bytes as Encode")
     {
         const Message m = Chat{10, 20, ChatKind::Public, "ana", "", "shared by all recipients"};
