@@ -130,6 +130,7 @@ struct ClientFiles::Down
     std::filesystem::path dir;
     bool opened = false;        // the .part file is ready
     bool requested = false;     // FileGet sent on this connection
+    bool accepted = false;      // the server's FileAccept for it came: its chunks follow
     bool finishing = false;
     std::uint64_t expected = 0; // the next offset accepted from the network
     std::shared_ptr<DiskDownload> disk = std::make_shared<DiskDownload>();
@@ -219,7 +220,7 @@ void ClientFiles::SetConnection(std::shared_ptr<Connection> connection, std::uin
         up->ended = false;
     }
     for (auto& [id, down] : m_downs)
-        down->requested = false;
+        down->requested = down->accepted = false;
     if (!Connected())
         return;
     // resume: offer unfinished uploads again, ask for the rest of unfinished downloads
@@ -240,7 +241,14 @@ void ClientFiles::SetConnection(std::shared_ptr<Connection> connection, std::uin
 
 bool ClientFiles::OnMessage(Message& message)
 {
-    if (auto* accept = std::get_if<FileAccept>(&message))
+    if (auto* accept = std::get_if<FileAccept>(&message); accept && accept->direction == TransferDirection::Download)
+    {
+        // the chunks of our latest FileGet follow; anything before this was for an earlier one
+        auto it = m_downs.find(accept->id);
+        if (it != m_downs.end() && it->second->requested && accept->offset == it->second->expected)
+            it->second->accepted = true;
+    }
+    else if (auto* accept = std::get_if<FileAccept>(&message))
     {
         auto it = m_ups.find(accept->id);
         if (it == m_ups.end())
@@ -270,8 +278,8 @@ bool ClientFiles::OnMessage(Message& message)
     else if (auto* chunk = std::get_if<FileChunk>(&message))
     {
         auto it = m_downs.find(chunk->id);
-        if (it == m_downs.end() || !it->second->requested)
-            return true; // cancelled: chunks already on the way are dropped
+        if (it == m_downs.end() || !it->second->requested || !it->second->accepted)
+            return true; // cancelled or asked again: chunks of the earlier request are dropped
         Down& down = *it->second;
         if (chunk->offset != down.expected || chunk->bytes.size() > down.status.size - down.expected)
         {
@@ -646,6 +654,7 @@ void ClientFiles::Request(Down& down)
                Down& down = *it->second;
                down.expected = *written;
                down.requested = true;
+               down.accepted = false;
                down.status.state = TransferStatus::State::Running;
                Send(FileGet{id, *written});
                Report(down, true);

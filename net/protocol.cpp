@@ -143,7 +143,7 @@ void Put(Writer& w, const HistoryRequest& m) { w.Str(m.conversation); w.U64(m.be
 void Put(Writer& w, const SearchRequest& m) { w.U64(m.token); w.Str(m.query); w.U32(m.limit); }
 void Put(Writer& w, const SearchResults& m) { w.U64(m.token); PutChats(w, m.chats); }
 void Put(Writer& w, const FileOffer& m) { w.U64(m.id); w.Str(m.to); w.Str(m.name); w.U64(m.size); }
-void Put(Writer& w, const FileAccept& m) { w.U64(m.id); w.U64(m.offset); }
+void Put(Writer& w, const FileAccept& m) { w.U64(m.id); w.U64(m.offset); w.U8(static_cast<std::uint8_t>(m.direction)); }
 void Put(Writer& w, const FileChunk& m)
 {
     w.Reserve(20 + m.bytes.size());
@@ -396,7 +396,7 @@ void Get(Reader& r, HistoryRequest& m) { m.conversation = r.Str(MaxNickBytes); m
 void Get(Reader& r, SearchRequest& m) { m.token = r.U64(); m.query = r.Str(1024); m.limit = r.U32(); }
 void Get(Reader& r, SearchResults& m) { m.token = r.U64(); GetChats(r, m.chats); }
 void Get(Reader& r, FileOffer& m) { m.id = r.U64(); m.to = r.Str(MaxNickBytes); m.name = r.Str(MaxFileNameBytes); m.size = r.U64(); }
-void Get(Reader& r, FileAccept& m) { m.id = r.U64(); m.offset = r.U64(); }
+void Get(Reader& r, FileAccept& m) { m.id = r.U64(); m.offset = r.U64(); m.direction = Enum<TransferDirection>(r, 1); }
 void Get(Reader& r, FileChunk& m) { m.id = r.U64(); m.offset = r.U64(); m.bytes = r.Bytes(FileChunkBytes); }
 void Get(Reader& r, FileProgress& m) { m.id = r.U64(); m.direction = Enum<TransferDirection>(r, 1); m.received = r.U64(); }
 void Get(Reader& r, FileEnd& m) { m.id = r.U64(); r.Raw(m.sha256); }

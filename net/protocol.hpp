@@ -41,7 +41,7 @@ enum class FrameType : std::uint8_t
     Pong = 0x21,
     Bye = 0x22,
     FileOffer = 0x30,    // client -> server: I want to upload this file
-    FileAccept = 0x31,   // server -> client: send it from this offset
+    FileAccept = 0x31,   // server -> client: send it from this offset / the chunks of your FileGet follow
     FileChunk = 0x32,    // either way: raw file bytes at an offset
     FileProgress = 0x33, // either way: the receiver has stored this many bytes (the sender's window)
     FileEnd = 0x34,      // client -> server: every byte sent; here is its SHA-256
@@ -223,10 +223,13 @@ struct FileOffer
     std::uint64_t size = 0;
 };
 
+// Upload: send from this offset. Download: the chunks that follow answer the latest FileGet,
+// starting at this offset (chunks before it belong to a request the client gave up on).
 struct FileAccept
 {
     std::uint64_t id = 0;
     std::uint64_t offset = 0;
+    TransferDirection direction = TransferDirection::Upload;
 };
 
 // Upload: id is the FileOffer id; download: the file's message id. Offsets are contiguous.

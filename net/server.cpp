@@ -227,6 +227,8 @@ void Server::Start(ServerConfig config)
     m_thread = std::thread([this, core = m_core.get()] {
         core->Open();
         core->io.run();
+        // stopped: partial uploads, open files and a temporary files folder go now, not at the next Start
+        core->files.reset();
         // The io_context ran out of work: the acceptor and every session are closed.
         // Clear the flag before the event, so a Start() made on seeing the event is accepted.
         m_running.store(false, std::memory_order_release);

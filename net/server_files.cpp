@@ -95,6 +95,7 @@ struct ServerFiles::Download
 struct ServerFiles::SessionDownloads
 {
     std::map<std::uint64_t, Download> active;
+    std::map<std::uint64_t, std::size_t> lookingUp; // FileGets whose file is being looked up (a FileAbort drops them)
     std::uint64_t next = 0; // round robin: the id after the last one served
     std::size_t reading = 0; // chunks being read on the disk thread
 };
@@ -505,7 +506,10 @@ void ServerFiles::OnAbort(const std::shared_ptr<Session>& session, const FileAbo
         return;
     }
     if (auto it = m_downloads.find(session->Id()); it != m_downloads.end())
+    {
         it->second->active.erase(abort.id);
+        it->second->lookingUp.erase(abort.id);
+    }
 }
 
 // [SECTION] Downloads
@@ -541,17 +545,32 @@ void ServerFiles::Lookup(const std::string& viewer, std::uint64_t id, std::funct
 
 void ServerFiles::OnGet(const std::shared_ptr<Session>& session, const FileGet& get)
 {
+    auto& pending = m_downloads[session->Id()];
+    if (!pending)
+        pending = std::make_unique<SessionDownloads>();
+    ++pending->lookingUp[get.id];
     std::weak_ptr<Session> weak = session;
-    Lookup(session->Nick(), get.id, [this, weak, get](std::optional<FileRef> ref) {
+    Lookup(session->Nick(), get.id, [this, weak, get, sessionId = session->Id()](std::optional<FileRef> ref) {
         auto session = weak.lock();
         if (!session || !session->Joined())
             return;
+        // a FileAbort that came while the archive was asked cancels this request
+        auto asked = m_downloads.find(sessionId);
+        if (asked == m_downloads.end())
+            return;
+        auto looking = asked->second->lookingUp.find(get.id);
+        if (looking == asked->second->lookingUp.end())
+            return;
+        if (--looking->second == 0)
+            asked->second->lookingUp.erase(looking);
         if (!ref)
             return Refuse(session, get.id, TransferDirection::Download, FileAbortCode::NotFound,
                           "no such file on this server (or not one sent to you)");
         if (get.offset > ref->size)
             return Refuse(session, get.id, TransferDirection::Download, FileAbortCode::Invalid,
                           "asked to resume past the end of the file");
+        if (get.offset == ref->size)
+            return (void)session->Conn().Send(FileAccept{get.id, get.offset, TransferDirection::Download}); // all there
         auto& downloads = m_downloads[session->Id()];
         if (!downloads)
             downloads = std::make_unique<SessionDownloads>();
@@ -561,6 +580,8 @@ void ServerFiles::OnGet(const std::shared_ptr<Session>& session, const FileGet& 
         d.size = ref->size;
         d.read = d.sent = d.acked = get.offset;
         downloads->active[get.id] = std::move(d); // asking again restarts from the new offset
+        // marks where this request's chunks begin: any still on their way from an earlier request come before it
+        session->Conn().Send(FileAccept{get.id, get.offset, TransferDirection::Download});
         Pump(session);
     });
 }

@@ -515,6 +515,7 @@ private:
                 std::lock_guard lock(m_mutex);
                 m_fileGets.push_back(*get);
             }
+            Send(net::FileAccept{get->id, get->offset, net::TransferDirection::Download});
             if (get->id == SunsetId)
                 SendChunks(SunsetId, m_sunset, get->offset, m_sunset.size());
             else if (get->id == VideoId && get->offset < VideoStall)

@@ -10,6 +10,8 @@
 #include <random>
 #include <set>
 #include <span>
+#include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -205,7 +207,7 @@ std::string Describe(const Message& message)
             else if constexpr (std::is_same_v<T, FileOffer>)
                 out << "FileOffer{" << m.id << ' ' << Quote(m.to) << ' ' << Quote(m.name) << ' ' << m.size << '}';
             else if constexpr (std::is_same_v<T, FileAccept>)
-                out << "FileAccept{" << m.id << ' ' << m.offset << '}';
+                out << "FileAccept{" << m.id << ' ' << m.offset << ' ' << Int(m.direction) << '}';
             else if constexpr (std::is_same_v<T, FileChunk>)
                 out << "FileChunk{" << m.id << ' ' << m.offset << ' ' << Hex(m.bytes) << '}';
             else if constexpr (std::is_same_v<T, FileProgress>)
@@ -333,7 +335,7 @@ std::vector<Message> SampleMessages()
     messages.push_back(FileOffer{1, "", "report.pdf", 123456});
     messages.push_back(FileOffer{MaxU64, emojiNick, std::string(MaxFileNameBytes, 'f'), MaxU64});
     messages.push_back(FileAccept{1, 0});
-    messages.push_back(FileAccept{MaxU64, MaxU64});
+    messages.push_back(FileAccept{MaxU64, MaxU64, TransferDirection::Download});
     messages.push_back(FileChunk{1, 0, {}});
     messages.push_back(FileChunk{2, 262144, {0x00, 0xFF, 0x10, 0x0A}});
     messages.push_back(FileChunk{MaxU64, MaxU64 - FileChunkBytes, std::vector<std::uint8_t>(FileChunkBytes, 0x5A)});
@@ -489,6 +491,32 @@ TEST_SUITE("protocol")
                                  0x03, 0x61, 0x6E, 0x61, 0x00, 0x00, 0x00, 0x0B, 0x6F, 0x62,
                                  0x72, 0x6F, 0x6C, 0x20, 0x30, 0x2E, 0x31, 0x2E, 0x30};
         CHECK(Encode(Hello{1, "ana", "obrol 0.1.0"}) == expected);
+    }
+
+    TEST_CASE("every hex frame written out in PROTOCOL.md decodes and encodes back to the same bytes")
+    {
+        std::ifstream doc(std::string(OBROL_SOURCE_DIR) + "/docs/PROTOCOL.md");
+        REQUIRE(doc);
+        const std::regex hexRun("`((?:[0-9A-Fa-f]{2} ){4,}[0-9A-Fa-f]{2})`");
+        std::string line;
+        std::size_t frames = 0;
+        for (int number = 1; std::getline(doc, line); ++number)
+            for (std::sregex_iterator it(line.begin(), line.end(), hexRun), end; it != end; ++it)
+            {
+                Buffer bytes;
+                std::istringstream hex((*it)[1].str());
+                for (std::string pair; hex >> pair;)
+                    bytes.push_back(static_cast<std::uint8_t>(std::stoul(pair, nullptr, 16)));
+                FrameHeader header;
+                if (ParseHeader(bytes, header) != DecodeError::None || header.payloadLength + HeaderBytes != bytes.size())
+                    continue; // a fragment (a header or a field on its own), not a whole frame
+                CAPTURE(number);
+                Message decoded;
+                REQUIRE(DecodeFrame(bytes, decoded) == DecodeError::None);
+                CHECK(Encode(decoded) == bytes);
+                ++frames;
+            }
+        CHECK(frames >= 20); // the examples are there to be checked
     }
 
     TEST_CASE("the other worked examples in PROTOCOL.md match the encoder")
@@ -891,7 +919,8 @@ TEST_SUITE("protocol")
                                                         .U64(0)
                                                         .Str("bo")),
                       DecodeError::TrailingBytes);
-        CheckRejected(MakeFrame(FrameType::FileAccept, PayloadBuilder().U64(1).U64(2).U8(0)), DecodeError::TrailingBytes);
+        CheckRejected(MakeFrame(FrameType::FileAccept, PayloadBuilder().U64(1).U64(2).U8(0).U8(0)), DecodeError::TrailingBytes);
+        CheckRejected(MakeFrame(FrameType::FileAccept, PayloadBuilder().U64(1).U64(2).U8(2)), DecodeError::BadValue);
     }
 
     TEST_CASE("file frames reject oversize chunks, bad directions and files on non-messages")
