@@ -228,6 +228,29 @@ std::vector<std::uint8_t> EncodePng(const DecodedImage& image)
     return png;
 }
 
+std::vector<std::uint8_t> EncodeJpeg(const DecodedImage& image, int quality)
+{
+    if (!IsWellFormed(image) || static_cast<std::uint64_t>(image.width) * static_cast<std::uint64_t>(image.height) > INT_MAX / 8)
+        return {};
+    std::vector<std::uint8_t> jpeg;
+    const auto append = [](void* context, void* data, int size) {
+        auto* out = static_cast<std::vector<std::uint8_t>*>(context);
+        const auto* bytes = static_cast<const std::uint8_t*>(data);
+        out->insert(out->end(), bytes, bytes + size);
+    };
+    if (stbi_write_jpg_to_func(append, &jpeg, image.width, image.height, 4, image.rgba.data(), std::clamp(quality, 1, 100)) == 0)
+        return {};
+    return jpeg;
+}
+
+static bool Opaque(const DecodedImage& image)
+{
+    for (std::size_t i = 3; i < image.rgba.size(); i += 4)
+        if (image.rgba[i] != 255)
+            return false;
+    return true;
+}
+
 ThumbnailResult MakeThumbnail(std::span<const std::uint8_t> bytes, int longestSide, const ImageLimits& limits)
 {
     ThumbnailResult result;
@@ -252,10 +275,11 @@ ThumbnailResult MakeThumbnail(std::span<const std::uint8_t> bytes, int longestSi
         }
         thumb = &shrunk;
     }
-    result.png = EncodePng(*thumb);
+    // photos (opaque) as JPEG: a fraction of a PNG's size; anything with transparency as PNG
+    result.png = Opaque(*thumb) ? EncodeJpeg(*thumb, 85) : EncodePng(*thumb);
     if (result.png.empty())
     {
-        result.error = "The preview could not be encoded as PNG.";
+        result.error = "The preview could not be encoded.";
         return result;
     }
     result.width = thumb->width;

@@ -68,9 +68,12 @@ DecodedImage Thumbnail(const DecodedImage& image, int longestSide);
 // process-wide settings (compression level, flip on write), which nothing in Obrol changes.
 std::vector<std::uint8_t> EncodePng(const DecodedImage& image);
 
+// JPEG bytes of the image (alpha dropped) at quality 1-100; empty on failure.
+std::vector<std::uint8_t> EncodeJpeg(const DecodedImage& image, int quality = 85);
+
 struct ThumbnailResult
 {
-    std::vector<std::uint8_t> png; // empty on failure
+    std::vector<std::uint8_t> png; // the encoded preview (empty on failure): JPEG when opaque, else PNG
     int width = 0;
     int height = 0;
     int sourceWidth = 0;
@@ -78,7 +81,8 @@ struct ThumbnailResult
     std::string error;
 };
 
-// Decode with limits, shrink, encode as PNG: what the server does when an image file arrives.
+// Decode with limits, shrink, encode (JPEG when opaque, PNG with transparency): what the server
+// does when an image file arrives.
 ThumbnailResult MakeThumbnail(std::span<const std::uint8_t> bytes, int longestSide = 480,
                               const ImageLimits& limits = {});
 

@@ -123,4 +123,51 @@ double RateMeter::Eta(std::uint64_t remaining, Clock::time_point now) const
     return static_cast<double>(remaining) / rate;
 }
 
+std::pair<std::string, std::string> FormatSizes(std::uint64_t size, std::uint64_t limit)
+{
+    std::string a = FormatSize(size);
+    std::string b = FormatSize(limit);
+    if (a == b && size != limit)
+        return {std::to_string(size) + " bytes", std::to_string(limit) + " bytes"};
+    return {a, b};
+}
+
+std::optional<std::uint64_t> ParseSize(const std::string& text)
+{
+    std::size_t i = 0;
+    while (i < text.size() && text[i] == ' ')
+        ++i;
+    const std::size_t start = i;
+    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.'))
+        ++i;
+    if (i == start)
+        return std::nullopt; // no number (a sign, or nothing)
+    double value = 0.0;
+    try
+    {
+        value = std::stod(text.substr(start, i - start));
+    }
+    catch (const std::exception&)
+    {
+        return std::nullopt;
+    }
+    std::string unit;
+    for (; i < text.size(); ++i)
+        if (text[i] != ' ')
+            unit += static_cast<char>(text[i] >= 'A' && text[i] <= 'Z' ? text[i] - 'A' + 'a' : text[i]);
+    static const std::pair<const char*, int> units[] = {
+        {"", 0},   {"b", 0},    {"k", 1},   {"kb", 1},  {"kib", 1}, {"m", 2},  {"mb", 2},
+        {"mib", 2}, {"g", 3},   {"gb", 3},  {"gib", 3}, {"t", 4},   {"tb", 4}, {"tib", 4},
+    };
+    for (const auto& [name, power] : units)
+        if (unit == name)
+        {
+            const double bytes = value * std::pow(1024.0, power);
+            if (bytes >= 1.8e19)
+                return std::nullopt;
+            return static_cast<std::uint64_t>(bytes + 0.5);
+        }
+    return std::nullopt;
+}
+
 } // namespace obrol::engine

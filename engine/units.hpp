@@ -7,13 +7,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace obrol::engine {
 
 // Binary units: "0 B", "999 B", "1023 B", "1.0 KiB", "1.5 MiB", "99.9 MiB", "240 KiB", "1.0 GiB".
 // One decimal below 100, none from 100 up.
 std::string FormatSize(std::uint64_t bytes);
+
+// "X is <size>; ... up to <limit>": both sizes, in exact bytes when rounding would make them look equal.
+std::pair<std::string, std::string> FormatSizes(std::uint64_t size, std::uint64_t limit);
+
+// "1.5GiB", "500MiB", "10M", "2048": bytes (K/M/G/T are binary, with or without "iB"/"B",
+// any case). nullopt for anything else, negative numbers included.
+std::optional<std::uint64_t> ParseSize(const std::string& text);
 
 // FormatSize of the rounded rate plus "/s": "12.3 MiB/s". "--" when negative, NaN or infinite.
 std::string FormatRate(double bytesPerSecond);

@@ -54,6 +54,12 @@ std::filesystem::path SaveAs(const std::filesystem::path& part, const std::files
 
 } // namespace
 
+std::string PartName(const std::string& safeName, std::uint64_t fileId, const std::array<std::uint8_t, 32>& sha256)
+{
+    // the hash tells this file's partial download from another server's file with the same id
+    return safeName + ".obrol-" + std::to_string(fileId) + "-" + engine::Sha256::Hex(sha256).substr(0, 8) + ".part";
+}
+
 const char* TransferStateName(TransferStatus::State state)
 {
     switch (state)
@@ -131,6 +137,7 @@ struct ClientFiles::Down
     bool opened = false;        // the .part file is ready
     bool requested = false;     // FileGet sent on this connection
     bool accepted = false;      // the server's FileAccept for it came: its chunks follow
+    std::uint64_t serial = 0;   // tells this download from a later one of the same file
     bool finishing = false;
     std::uint64_t expected = 0; // the next offset accepted from the network
     std::shared_ptr<DiskDownload> disk = std::make_shared<DiskDownload>();
@@ -221,6 +228,7 @@ void ClientFiles::SetConnection(std::shared_ptr<Connection> connection, std::uin
     }
     for (auto& [id, down] : m_downs)
         down->requested = down->accepted = false;
+    m_getsUnanswered.clear(); // answers to a lost connection's requests never come
     if (!Connected())
         return;
     // resume: offer unfinished uploads again, ask for the rest of unfinished downloads
@@ -245,7 +253,8 @@ bool ClientFiles::OnMessage(Message& message)
     {
         // the chunks of our latest FileGet follow; anything before this was for an earlier one
         auto it = m_downs.find(accept->id);
-        if (it != m_downs.end() && it->second->requested && accept->offset == it->second->expected)
+        if (AnswerToLatestGet(accept->id, /*accepted=*/true) && it != m_downs.end() && it->second->requested &&
+            accept->offset == it->second->expected)
             it->second->accepted = true;
     }
     else if (auto* accept = std::get_if<FileAccept>(&message))
@@ -266,6 +275,11 @@ bool ClientFiles::OnMessage(Message& message)
             FailUpload(up.status.id, TransferStatus::State::Failed, "the server asked for bytes past the end", true);
             return true;
         }
+        if (accept->offset < up.status.done)
+            up.status.note = accept->offset == 0
+                                 ? "the server lost what it had received (it restarted?); sending it again from the start"
+                                 : "the server lost part of what it had received; sending again from " +
+                                       engine::FormatSize(accept->offset);
         up.accepted = true;
         up.ended = false;
         up.sent = up.readOffset = up.status.done = accept->offset;
@@ -273,6 +287,7 @@ bool ClientFiles::OnMessage(Message& message)
         up.acceptGeneration = m_generation;
         up.status.state = TransferStatus::State::Running;
         Report(up, true);
+        up.status.note.clear();
         PumpUploads();
     }
     else if (auto* chunk = std::get_if<FileChunk>(&message))
@@ -311,11 +326,11 @@ bool ClientFiles::OnMessage(Message& message)
                     disk->flushed = disk->written;
                 }
             },
-            [this, id = down.status.id, written, error, generation = m_generation] {
-                auto it = m_downs.find(id);
-                if (it == m_downs.end())
+            [this, id = down.status.id, serial = down.serial, written, error, generation = m_generation] {
+                Down* found = FindDown(id, serial);
+                if (!found)
                     return;
-                Down& down = *it->second;
+                Down& down = *found;
                 if (!error->empty())
                     return FailDownload(id, TransferStatus::State::Failed, "cannot write the file: " + *error, true, true);
                 if (*written == 0)
@@ -353,7 +368,7 @@ bool ClientFiles::OnMessage(Message& message)
                                                                    : TransferStatus::State::Failed;
         if (abort->direction == TransferDirection::Upload)
             FailUpload(abort->id, state, abort->reason, false);
-        else
+        else if (AnswerToLatestGet(abort->id, /*accepted=*/false))
             FailDownload(abort->id, state, abort->reason, false, true);
     }
     else if (auto* thumb = std::get_if<Thumb>(&message))
@@ -364,6 +379,27 @@ bool ClientFiles::OnMessage(Message& message)
 }
 
 void ClientFiles::Pump() { PumpUploads(); }
+
+// The download `id` if it is still the one that started this work (not cancelled and asked again).
+ClientFiles::Down* ClientFiles::FindDown(std::uint64_t id, std::uint64_t serial)
+{
+    auto it = m_downs.find(id);
+    return it != m_downs.end() && it->second->serial == serial ? it->second.get() : nullptr;
+}
+
+// The server answers every FileGet with one FileAccept or FileAbort, in order. True when this
+// answer is for the latest FileGet of that file (or, for an abort, comes mid-download); false
+// for the answer to a request given up since (cancelled, then asked again).
+bool ClientFiles::AnswerToLatestGet(std::uint64_t id, bool accepted)
+{
+    auto it = m_getsUnanswered.find(id);
+    if (it == m_getsUnanswered.end())
+        return !accepted; // no request open: an abort of the download in progress
+    if (--it->second > 0)
+        return false;
+    m_getsUnanswered.erase(it);
+    return true;
+}
 
 // [SECTION] Uploads
 
@@ -410,10 +446,11 @@ void ClientFiles::Upload(std::uint64_t id, std::string to, std::filesystem::path
             if (m_maxFileBytes == 0)
                 return FailUpload(id, TransferStatus::State::Failed, "this server does not accept files", false);
             if (up.status.size > m_maxFileBytes)
+            {
+                const auto [size, limit] = engine::FormatSizes(up.status.size, m_maxFileBytes);
                 return FailUpload(id, TransferStatus::State::Failed,
-                                  up.status.name + " is " + engine::FormatSize(up.status.size) +
-                                      "; this server accepts files up to " + engine::FormatSize(m_maxFileBytes),
-                                  false);
+                                  up.status.name + " is " + size + "; this server accepts files up to " + limit, false);
+            }
             Report(up, true);
             if (Connected())
                 Offer(up);
@@ -576,6 +613,7 @@ void ClientFiles::Download(std::uint64_t fileId, std::string name, std::uint64_t
     if (auto it = m_downs.find(fileId); it != m_downs.end())
         return; // already on its way
     auto down = std::make_unique<Down>();
+    down->serial = ++m_downSerial;
     down->status.id = fileId;
     down->status.direction = TransferDirection::Download;
     down->status.name = engine::SanitizeFileName(name);
@@ -583,7 +621,7 @@ void ClientFiles::Download(std::uint64_t fileId, std::string name, std::uint64_t
     down->sha256 = sha256;
     down->dir = dir;
     // the same download interrupted earlier (even by closing the app) continues from its .part
-    down->disk->part = dir / (down->status.name + ".obrol-" + std::to_string(fileId) + ".part");
+    down->disk->part = dir / PartName(down->status.name, fileId, sha256);
     auto error = std::make_shared<std::string>();
     OnDisk(
         [disk = down->disk, dir, size, error] {
@@ -617,19 +655,19 @@ void ClientFiles::Download(std::uint64_t fileId, std::string name, std::uint64_t
             if (!disk->file)
                 *error = "cannot write in " + dir.string() + ": " + ErrnoText();
         },
-        [this, fileId, error] {
-            auto it = m_downs.find(fileId);
-            if (it == m_downs.end())
+        [this, fileId, serial = down->serial, error] {
+            Down* found = FindDown(fileId, serial);
+            if (!found)
                 return;
-            Down& down = *it->second;
+            Down& down = *found;
             if (!error->empty())
                 return FailDownload(fileId, TransferStatus::State::Failed, *error, false, false);
             down.opened = true;
             auto written = std::make_shared<std::uint64_t>(0);
             OnDisk([disk = down.disk, written] { *written = disk->written; },
-                   [this, fileId, written] {
+                   [this, fileId, serial, written] {
                        auto it = m_downs.find(fileId);
-                       if (it == m_downs.end())
+                       if (it == m_downs.end() || it->second->serial != serial)
                            return;
                        it->second->status.done = *written;
                        if (*written == it->second->status.size)
@@ -647,14 +685,17 @@ void ClientFiles::Request(Down& down)
     // pending writes first: ask for exactly what is not on disk yet
     auto written = std::make_shared<std::uint64_t>(0);
     OnDisk([disk = down.disk, written] { *written = disk->written; },
-           [this, id = down.status.id, written, generation = m_generation] {
+           [this, id = down.status.id, serial = down.serial, written, generation = m_generation] {
                auto it = m_downs.find(id);
+               if (it != m_downs.end() && it->second->serial != serial)
+                   return;
                if (it == m_downs.end() || generation != m_generation || !Connected() || it->second->finishing)
                    return;
                Down& down = *it->second;
                down.expected = *written;
                down.requested = true;
                down.accepted = false;
+               ++m_getsUnanswered[id];
                down.status.state = TransferStatus::State::Running;
                Send(FileGet{id, *written});
                Report(down, true);
@@ -690,9 +731,9 @@ void ClientFiles::FinishDownload(std::uint64_t id)
             }
             *saved = SaveAs(disk->part, dir, name, *error);
         },
-        [this, id, saved, error, corrupted] {
+        [this, id, serial = down.serial, saved, error, corrupted] {
             auto it = m_downs.find(id);
-            if (it == m_downs.end())
+            if (it == m_downs.end() || it->second->serial != serial)
                 return;
             if (*corrupted)
                 return FailDownload(id, TransferStatus::State::Failed,

@@ -39,9 +39,13 @@ struct TransferStatus
     std::uint64_t done = 0;        // bytes stored by the receiving side
     std::filesystem::path path;    // upload: the source; download: where it was saved (once Done)
     std::string error;
+    std::string note; // once: something the user should know, e.g. the transfer had to start over
 };
 
 const char* TransferStateName(TransferStatus::State state);
+
+// The name of a download in progress in the downloads folder: "<name>.obrol-<id>-<sha256 prefix>.part".
+std::string PartName(const std::string& safeName, std::uint64_t fileId, const std::array<std::uint8_t, 32>& sha256);
 
 class ClientFiles
 {
@@ -87,6 +91,8 @@ private:
     void Report(const Up& up, bool force = false);
     void Report(const Down& down, bool force = false);
     void ScheduleReports();
+    bool AnswerToLatestGet(std::uint64_t id, bool accepted);
+    Down* FindDown(std::uint64_t id, std::uint64_t serial);
     bool Connected() const { return m_connection && m_connection->IsOpen(); }
     void Send(const Message& message);
     void OnDisk(std::function<void()> task, std::function<void()> then);
@@ -100,6 +106,8 @@ private:
     std::map<std::uint64_t, std::unique_ptr<Up>> m_ups;
     std::map<std::uint64_t, std::unique_ptr<Down>> m_downs;
     std::vector<std::uint64_t> m_thumbsWanted; // asked while not connected
+    std::uint64_t m_downSerial = 0;
+    std::map<std::uint64_t, int> m_getsUnanswered; // FileGets per file still waiting for their FileAccept/FileAbort
     std::uint64_t m_nextUp = 0;                // round robin
     std::size_t m_readsInFlight = 0;           // upload chunks being read on the disk thread
     asio::steady_timer m_reportTimer;

@@ -95,7 +95,7 @@ struct ServerFiles::Download
 struct ServerFiles::SessionDownloads
 {
     std::map<std::uint64_t, Download> active;
-    std::map<std::uint64_t, std::size_t> lookingUp; // FileGets whose file is being looked up (a FileAbort drops them)
+    std::map<std::uint64_t, std::uint64_t> cancels; // FileAborts per file: a look-up that sees a newer count was cancelled
     std::uint64_t next = 0; // round robin: the id after the last one served
     std::size_t reading = 0; // chunks being read on the disk thread
 };
@@ -128,12 +128,18 @@ void ServerFiles::Open(const std::filesystem::path& dir, bool temporary)
     std::filesystem::create_directories(m_dir / "partial", ec);
     if (ec)
         throw std::runtime_error("cannot create the files folder " + m_dir.string() + ": " + ec.message());
-    // what a previous run left half uploaded can never be resumed: its senders' state is gone
+    // what a previous run left half uploaded cannot be resumed (the hash state is gone): its
+    // senders start again when they reconnect, and are told so
+    std::size_t dropped = 0;
     for (const auto& entry : std::filesystem::directory_iterator(m_dir / "partial", ec))
     {
         std::error_code ignored;
-        std::filesystem::remove(entry.path(), ignored);
+        dropped += std::filesystem::remove(entry.path(), ignored) ? 1 : 0;
     }
+    if (dropped > 0)
+        m_core.Log("dropped " + std::to_string(dropped) + " unfinished upload" + (dropped == 1 ? "" : "s") +
+                   " from the last run; " + (dropped == 1 ? "its sender starts" : "their senders start") +
+                   " again on reconnecting");
 }
 
 std::string ServerFiles::Key(const std::string& nick, std::uint64_t id)
@@ -215,8 +221,11 @@ void ServerFiles::Begin(const std::shared_ptr<Session>& session, const FileOffer
         return Refuse(session, offer.id, TransferDirection::Upload, FileAbortCode::TooLarge,
                       "this server does not accept files");
     if (offer.size > max)
+    {
+        const auto [size, limit] = engine::FormatSizes(offer.size, max);
         return Refuse(session, offer.id, TransferDirection::Upload, FileAbortCode::TooLarge,
-                      name + " is " + engine::FormatSize(offer.size) + "; this server accepts files up to " + engine::FormatSize(max));
+                      name + " is " + size + "; this server accepts files up to " + limit);
+    }
     const auto start = [this, offer, name](const std::shared_ptr<Session>& session) {
         auto upload = std::make_shared<Upload>();
         upload->key = Key(session->Nick(), offer.id);
@@ -412,7 +421,7 @@ void ServerFiles::Finish(const std::string& key, const std::array<std::uint8_t, 
                     auto thumb = engine::MakeThumbnail(bytes, ThumbnailSide);
                     if (!thumb.png.empty() && thumb.png.size() <= MaxFramePayload - 64)
                     {
-                        const auto thumbPath = dir / (outcome->sha + ".thumb.png");
+                        const auto thumbPath = dir / (outcome->sha + ".thumb");
                         std::ofstream out(thumbPath, std::ios::binary | std::ios::trunc);
                         out.write(reinterpret_cast<const char*>(thumb.png.data()),
                                   static_cast<std::streamsize>(thumb.png.size()));
@@ -508,7 +517,7 @@ void ServerFiles::OnAbort(const std::shared_ptr<Session>& session, const FileAbo
     if (auto it = m_downloads.find(session->Id()); it != m_downloads.end())
     {
         it->second->active.erase(abort.id);
-        it->second->lookingUp.erase(abort.id);
+        ++it->second->cancels[abort.id];
     }
 }
 
@@ -545,24 +554,20 @@ void ServerFiles::Lookup(const std::string& viewer, std::uint64_t id, std::funct
 
 void ServerFiles::OnGet(const std::shared_ptr<Session>& session, const FileGet& get)
 {
-    auto& pending = m_downloads[session->Id()];
-    if (!pending)
-        pending = std::make_unique<SessionDownloads>();
-    ++pending->lookingUp[get.id];
+    auto& state = m_downloads[session->Id()];
+    if (!state)
+        state = std::make_unique<SessionDownloads>();
+    const std::uint64_t cancels = state->cancels[get.id];
     std::weak_ptr<Session> weak = session;
-    Lookup(session->Nick(), get.id, [this, weak, get, sessionId = session->Id()](std::optional<FileRef> ref) {
+    // every FileGet gets exactly one answer (FileAccept or FileAbort): the client counts them
+    Lookup(session->Nick(), get.id, [this, weak, get, cancels, sessionId = session->Id()](std::optional<FileRef> ref) {
         auto session = weak.lock();
         if (!session || !session->Joined())
             return;
         // a FileAbort that came while the archive was asked cancels this request
         auto asked = m_downloads.find(sessionId);
-        if (asked == m_downloads.end())
-            return;
-        auto looking = asked->second->lookingUp.find(get.id);
-        if (looking == asked->second->lookingUp.end())
-            return;
-        if (--looking->second == 0)
-            asked->second->lookingUp.erase(looking);
+        if (asked == m_downloads.end() || asked->second->cancels[get.id] != cancels)
+            return Refuse(session, get.id, TransferDirection::Download, FileAbortCode::Cancelled, "cancelled");
         if (!ref)
             return Refuse(session, get.id, TransferDirection::Download, FileAbortCode::NotFound,
                           "no such file on this server (or not one sent to you)");
@@ -691,7 +696,7 @@ void ServerFiles::OnThumbGet(const std::shared_ptr<Session>& session, const Thum
         auto thumb = std::make_shared<Thumb>();
         thumb->id = id;
         OnDisk(
-            [thumb, path = m_dir / (ref->sha + ".thumb.png")] {
+            [thumb, path = m_dir / (ref->sha + ".thumb")] {
                 std::ifstream in(path, std::ios::binary);
                 if (!in)
                     return;

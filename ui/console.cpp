@@ -167,6 +167,8 @@ int RunHeadlessServer(const Options& o)
                         if (address != "127.0.0.1")
                             Print("Join from your network:  obrol --client --host " + address + " --port " +
                                   std::to_string(e.port) + " --nick NAME");
+                Print(o.maxFileBytes ? "Files up to " + engine::FormatSize(o.maxFileBytes) + " are accepted (--max-file-size)."
+                                     : std::string("Files are not accepted (--max-file-size 0)."));
                 Print("Type a line to announce it to everyone; /who, /kick NICK, /quit.");
             }
             if (e.kind == net::ServerEvent::Kind::StartFailed)
@@ -240,9 +242,11 @@ public:
                 users += (users.empty() ? "" : ",") + JsonString(u);
             Out("{\"event\":\"connected\",\"nick\":" + JsonString(e.welcome.nick) + ",\"server\":" +
                     JsonString(e.welcome.serverName) + ",\"time\":" + std::to_string(e.welcome.serverTimeMs) +
-                    ",\"users\":[" + users + "]}",
+                    ",\"users\":[" + users + "],\"max_file_size\":" + std::to_string(e.welcome.maxFileBytes) + "}",
                 Stamp(e.welcome.serverTimeMs) + "connected to " + e.welcome.serverName + " as " + e.welcome.nick +
-                    "; online: " + Join(e.welcome.users));
+                    "; online: " + Join(e.welcome.users) +
+                    (e.welcome.maxFileBytes ? "; files up to " + engine::FormatSize(e.welcome.maxFileBytes)
+                                            : std::string("; no files")));
             break;
         }
         case Kind::Chat:
@@ -333,6 +337,8 @@ public:
         const bool upload = t.direction == net::TransferDirection::Upload;
         const auto key = std::make_pair(t.direction, t.id);
         const auto now = std::chrono::steady_clock::now();
+        if (!t.note.empty())
+            Info(t.name + ": " + t.note);
         auto& last = m_lastProgress[key];
         const bool stateChanged = last.state != t.state || last.time == std::chrono::steady_clock::time_point{};
         if (!stateChanged && t.state == S::Running && now - last.time < std::chrono::seconds(1))
@@ -399,9 +405,15 @@ private:
                 plain = "you -> " + c.to + " (private): " + c.text;
             else
                 plain = c.from + " -> you (private): " + c.text;
+            std::string ownId;
+            if (mine && c.file)
+                for (const auto& [key, t] : model.Transfers()) // its upload: same name and recipient, not done yet
+                    if (key.first == net::TransferDirection::Upload && t.status.name == c.text &&
+                        engine::FoldCase(t.status.to) == engine::FoldCase(c.to) && t.Active())
+                        ownId = ",\"client_id\":" + std::to_string(t.status.id);
             Out("{\"event\":\"message\"," + head + ",\"kind\":" + JsonString(net::ChatKindName(c.kind)) +
                     ",\"from\":" + JsonString(c.from) + ",\"to\":" + JsonString(c.to) + ",\"text\":" +
-                    JsonString(c.text) + (c.file ? FileJson(*c.file) : std::string()) + (mine ? ",\"own\":true" : "") + "}",
+                    JsonString(c.text) + (c.file ? FileJson(*c.file) : std::string()) + (mine ? ",\"own\":true" : "") + ownId + "}",
                 Stamp(c.timeMs) + plain);
             break;
         }
@@ -424,7 +436,8 @@ private:
         const std::string what = t.name + " (" + engine::FormatSize(t.size) + ")";
         switch (t.state)
         {
-        case S::Waiting: return (upload ? "sending " : "downloading ") + what + "...";
+        case S::Waiting:
+            return (upload ? "sending " : "downloading ") + what + "... (/cancel " + std::to_string(t.id) + " stops it)";
         case S::Running:
         {
             const int percent = t.size ? static_cast<int>(t.done * 100 / t.size) : 100;
@@ -434,7 +447,8 @@ private:
         }
         case S::Checking: return "checking " + what + " (SHA-256)...";
         case S::Done: return upload ? "sent " + what : "saved " + what + " to " + t.path.string();
-        case S::Failed: return (upload ? "could not send " : "could not download ") + what + ": " + t.error;
+        case S::Failed:
+            return (upload ? "could not send " : "could not download ") + (t.size ? what : t.name) + ": " + t.error;
         case S::Cancelled: return (upload ? "stopped sending " : "stopped downloading ") + what + ": " + t.error;
         }
         return {};
@@ -540,7 +554,10 @@ int RunHeadlessClient(const Options& o)
         }
         else if (command("/send"))
         {
-            const auto [path, to] = SplitSendArgs(rest);
+            auto [path, to] = SplitSendArgs(rest);
+            if (path.rfind("~/", 0) == 0)
+                if (const char* home = std::getenv("HOME"); home && *home)
+                    path = std::string(home) + path.substr(1);
             if (path.empty())
                 printer.Info("usage: /send PATH [NICK] (quote a path with spaces followed by a nick: /send \"my file.txt\" bo)");
             else
@@ -563,14 +580,18 @@ int RunHeadlessClient(const Options& o)
                 const bool down = model.FindTransfer(net::TransferDirection::Download, id) &&
                                   model.FindTransfer(net::TransferDirection::Download, id)->Active();
                 if (!up && !down)
-                    printer.Info("usage: /cancel ID (the id a transfer line shows; nothing is moving under " + rest + ")");
+                    printer.Info(rest.empty() ? std::string("usage: /cancel ID (the id a transfer's first line shows)")
+                                              : "nothing is moving under " + rest +
+                                                    " (use the id a transfer's first line shows: /cancel ID)");
                 if (up)
                     client.CancelTransfer(id, net::TransferDirection::Upload);
                 if (down)
                     client.CancelTransfer(id, net::TransferDirection::Download);
             }
             else if (!file)
-                printer.Info("usage: /get ID, with the id of a file message shown above");
+                printer.Info(rest.empty() ? std::string("usage: /get ID, with the id of a file message shown above")
+                                          : "no file message " + rest +
+                                                " here yet; /history N loads older messages, then /get works on them");
             else
                 download(*file);
         }

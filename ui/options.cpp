@@ -2,10 +2,12 @@
 
 #include "engine/file_names.hpp"
 #include "engine/paths.hpp"
+#include "engine/units.hpp"
 #include "engine/utf8.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 
@@ -74,6 +76,16 @@ bool HasDisplay()
 #endif
 }
 
+// A CLI11 transform: "1.5GiB" -> "1610612736"; an error message otherwise.
+static std::string SizeTransform(std::string& text)
+{
+    const auto bytes = engine::ParseSize(text);
+    if (!bytes)
+        return "\"" + text + "\" is not a size (examples: 0, 2048, 500KiB, 10MiB, 1.5GiB)";
+    text = std::to_string(*bytes);
+    return {};
+}
+
 ParseResult ParseOptions(int argc, char** argv)
 {
     Options o;
@@ -105,21 +117,22 @@ ParseResult ParseOptions(int argc, char** argv)
         ->check(CLI::Range(1, 100000));
     app.add_option("--max-queue", o.maxQueueKiB, "Server: KiB queued for one client before it is cut off as too slow")
         ->capture_default_str()->check(CLI::Range(256, 1 << 20));
-    app.add_option("--data", o.dataDir, "Server: folder for archive.db and chat_log.txt (default: " +
+    app.add_option("--data", o.dataDir, "Server: folder for archive.db, chat_log.txt and files/ (default: " +
                                             engine::DefaultDataDir().string() + ")");
     app.add_flag("--no-archive", o.noArchive, "Server: store nothing (no history, search or resume)");
     app.add_option("--history", o.historyLimit, "Server: recent messages a joining client receives")
         ->capture_default_str()->check(CLI::Range(0, 1000));
     app.add_option("--max-file-size", o.maxFileBytes,
                    "Server: largest file accepted, e.g. 1GiB, 500MiB, 0 = no files (default 1GiB)")
-        ->transform(CLI::AsSizeValue(false));
+        ->transform(CLI::Validator(SizeTransform, "SIZE"));
     app.add_option("--downloads", o.downloadsDir,
                    "Client: folder for received files (default: " + engine::DefaultDownloadsDir().string() + ")");
     app.add_option("--auto-download", o.autoDownloadBytes,
                    "Client: download files up to this size without asking, e.g. 10MiB, 0 = never (default 10MiB)")
-        ->transform(CLI::AsSizeValue(false));
+        ->transform(CLI::Validator(SizeTransform, "SIZE"));
     app.add_flag("--no-reconnect", o.noReconnect, "Client: do not reconnect by itself when the connection is lost");
-    app.add_option("--send", o.send, "Client: send this line once joined (repeatable; /msg NICK text sends privately)")->allow_extra_args(false);
+    app.add_option("--send", o.send,
+                   "Client: send this line once joined (repeatable; /msg NICK text sends privately, /send PATH [NICK] a file)")->allow_extra_args(false);
     app.add_option("--screenshot", o.screenshot, "GUI: save the window as a PNG after --frames frames, then exit");
     app.add_option("--frames", o.frames, "GUI: frames to draw before --screenshot")->capture_default_str()
         ->check(CLI::Range(1, 100000));

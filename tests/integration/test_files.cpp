@@ -1596,7 +1596,7 @@ TEST_SUITE("files")
 
         proxy.SetCap(Way::Down, proxy.Forwarded(Way::Down) + (std::uint64_t{8} << 20));
         bo.client.Download(chat, dl.Path());
-        const fs::path part = dl.Path() / ("big.bin.obrol-" + std::to_string(chat.id) + ".part");
+        const fs::path part = dl.Path() / net::PartName("big.bin", chat.id, chat.file->sha256);
         h.WaitUntil([&] { return SizeOf(part) >= (std::uint64_t{4} << 20); }, "bo to hold 4 MiB of the download",
                     BigTimeout);
         const std::uint64_t held = SizeOf(part);
@@ -1680,7 +1680,7 @@ TEST_SUITE("files")
 
         proxy.SetCap(Way::Down, proxy.Forwarded(Way::Down) + (std::uint64_t{6} << 20));
         bo.client.Download(chat, dl.Path());
-        const fs::path part = dl.Path() / ("big.bin.obrol-" + std::to_string(chat.id) + ".part");
+        const fs::path part = dl.Path() / net::PartName("big.bin", chat.id, chat.file->sha256);
         h.WaitUntil([&] { return SizeOf(part) >= (std::uint64_t{2} << 20); }, "bo to hold part of the download",
                     BigTimeout);
         bo.client.CancelTransfer(chat.id, Dir::Download);
@@ -1885,7 +1885,11 @@ TEST_SUITE("files")
             const ui::ThumbState* state = bo.model.Thumb(chat.id);
             REQUIRE(state != nullptr);
             REQUIRE(state->kind == ui::ThumbState::Kind::Arrived);
-            CHECK(engine::SniffImageFormat(state->png) == engine::ImageFormat::Png);
+            // an opaque picture's preview is a JPEG (small), one with transparency a PNG
+            bool opaque = true;
+            for (std::size_t i = 3; i < local.image->rgba.size(); i += 4)
+                opaque = opaque && local.image->rgba[i] == 255;
+            CHECK(engine::SniffImageFormat(state->png) == (opaque ? engine::ImageFormat::Jpeg : engine::ImageFormat::Png));
             const auto decoded = engine::DecodeImage(state->png);
             REQUIRE_MESSAGE(decoded.image, decoded.error);
             CHECK(decoded.image->width == chat.file->thumbWidth);
@@ -2354,7 +2358,7 @@ TEST_SUITE("files")
         const Bytes bytes = RandomBytes((std::size_t{3} << 20) + 17, 201);
         WriteFile(src.Path() / "left.bin", bytes);
         const net::Chat chat = Deliver(h, ana, "", src.Path() / "left.bin", {&bo});
-        const std::string partName = "left.bin.obrol-" + std::to_string(chat.id) + ".part";
+        const std::string partName = net::PartName("left.bin", chat.id, chat.file->sha256);
         const auto lastGet = [&] { return proxy.FramesOf<net::FileGet>(Way::Up).back().second; };
 
         {

@@ -168,3 +168,24 @@ TEST_SUITE("unit")
         CHECK(meter.SampleCount() <= 32);
     }
 }
+
+TEST_CASE("sizes on the command line: binary units, decimals, and no negative numbers")
+{
+    using obrol::engine::ParseSize;
+    CHECK(ParseSize("0") == std::uint64_t{0});
+    CHECK(ParseSize("2048") == std::uint64_t{2048});
+    CHECK(ParseSize("1KiB") == std::uint64_t{1024});
+    CHECK(ParseSize("10MiB") == std::uint64_t{10} << 20);
+    CHECK(ParseSize("10mb") == std::uint64_t{10} << 20);
+    CHECK(ParseSize("1G") == std::uint64_t{1} << 30);
+    CHECK(ParseSize("1.5GiB") == std::uint64_t{3} << 29);
+    CHECK(ParseSize("2 TiB") == std::uint64_t{2} << 40);
+    CHECK_FALSE(ParseSize("-5"));
+    CHECK_FALSE(ParseSize(""));
+    CHECK_FALSE(ParseSize("GiB"));
+    CHECK_FALSE(ParseSize("1.5x"));
+    CHECK_FALSE(ParseSize("99999999999TiB"));
+    CHECK(obrol::engine::FormatSizes(1048577, 1048576) ==
+          std::pair<std::string, std::string>{"1048577 bytes", "1048576 bytes"});
+    CHECK(obrol::engine::FormatSizes(3u << 20, 1u << 20) == std::pair<std::string, std::string>{"3.0 MiB", "1.0 MiB"});
+}

@@ -246,6 +246,9 @@ void ClientModel::ApplyTransfer(const net::TransferStatus& status)
         t.meter.Add(status.done - t.status.done);
     const std::filesystem::path source = t.status.path;
     t.status = status;
+    if (!status.note.empty())
+        AddSystem(status.direction == net::TransferDirection::Upload ? status.to : std::string(), status.name + ": " + status.note,
+                  engine::NowMs());
     if (status.direction == net::TransferDirection::Upload)
     {
         if (t.status.path.empty())
@@ -355,6 +358,7 @@ void ClientModel::ApplyChat(const net::Chat& chat, bool countUnread)
         if (chat.file && c.lines[*index].file != chat.file)
         {
             c.lines[*index].file = chat.file;
+            c.layoutFrom = std::min(c.layoutFrom, *index); // a preview changes the row's height
             ++c.revision;
         }
         return;

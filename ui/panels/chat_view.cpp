@@ -71,7 +71,7 @@ std::string MetaText(const Line& line)
     if (line.own)
     {
         if (line.failed)
-            meta += "  \xE2\x9A\xA0 not delivered"; // U+26A0 may be missing: drawn as '?' at worst
+            meta += "  \xE2\x9C\x97 not delivered"; // U+2717, next to the U+2713 every font we load has
         else if (line.pending)
             meta += "  sending\xE2\x80\xA6";
         else
@@ -102,6 +102,7 @@ struct ChatView::RowGeometry
     ImVec2 previewSize;            // the image itself
     float infoY = 0.0f;            // "2.1 MiB · image/png"
     float statusY = 0.0f;          // progress bar, Download button or state
+    std::vector<std::pair<std::size_t, std::size_t>> failureLines; // an own file that was not sent: why, wrapped
 };
 
 static float Pad() { return ImGui::GetFontSize() * 0.5f; }
@@ -207,7 +208,13 @@ ChatView::RowGeometry ChatView::Geometry(const Conversation& c, std::size_t row,
         if (!g.preview)
             textBottom = std::max(textBottom, g.previewMax.y);
         g.statusY = textBottom + pad * 0.4f;
-        const float bubbleBottom = g.statusY + fs * 1.4f + fs * 0.95f + pad * 0.5f;
+        float statusHeight = fs * 1.4f;
+        if (line.own && line.failed && !line.failure.empty())
+        {
+            g.failureLines = WrapLines(font, fs * 0.8f, line.failure, inner);
+            statusHeight = std::max(statusHeight, fs * 0.85f * static_cast<float>(g.failureLines.size()) + fs * 0.3f);
+        }
+        const float bubbleBottom = g.statusY + statusHeight + fs * 0.95f + pad * 0.5f;
         g.boxMin = ImVec2(left, bodyTop);
         g.boxMax = ImVec2(left + bubbleW, bubbleBottom);
         g.height = bubbleBottom + pad * 0.5f;
@@ -548,7 +555,17 @@ void ChatView::DrawFile(ImDrawList* draw, const Line& line, const RowGeometry& g
         return std::make_pair(clicked, size.x);
     };
     const float right = statusPos.x + statusWidth;
-    if (t && t->Active())
+    if (!g.failureLines.empty())
+    {
+        // why an own file was not sent, in full
+        for (std::size_t i = 0; i < g.failureLines.size(); ++i)
+        {
+            const auto [a, b] = g.failureLines[i];
+            draw->AddText(font, fs * 0.8f, ImVec2(statusPos.x, statusPos.y + fs * 0.15f + fs * 0.85f * static_cast<float>(i)),
+                          theme::Rgb(0xff, 0xc9, 0xc9), line.failure.data() + a, line.failure.data() + b);
+        }
+    }
+    else if (t && t->Active())
     {
         const auto [cancel, buttonWidth] = button("Cancel", t->status.direction == net::TransferDirection::Upload
                                                                 ? "Stop sending this file"
@@ -662,13 +679,15 @@ void ChatView::Draw(Conversation& c, const ImVec2& size)
         m_scrollToRow.reset();
         m_scrollToBottom = false;
     }
-    else if (m_scrollToBottom || (m_atBottom && c.lines.size() > before && sameConversation))
+    // at the bottom, stay there when lines arrive or a row grows (an upload's card becoming its picture)
+    else if (m_scrollToBottom || (m_atBottom && sameConversation && (c.lines.size() > before || total > m_lastTotal)))
     {
         ImGui::SetScrollY(std::max(0.0f, total - viewHeight));
         m_settling = 2;
         m_scrollToBottom = false;
     }
 
+    m_lastTotal = total;
     const ImVec2 origin = ImGui::GetCursorScreenPos(); // content origin (moves with scrolling)
     ImGui::Dummy(ImVec2(width, std::max(total, 1.0f)));
     const float scrollY = ImGui::GetScrollY();

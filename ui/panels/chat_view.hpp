@@ -108,6 +108,7 @@ private:
     const Conversation* m_conversation = nullptr;
     std::vector<float> m_offsets{0.0f}; // m_offsets[i]: top of row i; back(): total height
     float m_width = -1.0f;
+    float m_lastTotal = 0.0f;           // content height last frame
     float m_fontSize = 0.0f;
     std::optional<std::size_t> m_unreadAt;
     bool m_atBottom = true;
