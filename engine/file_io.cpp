@@ -3,6 +3,9 @@
 #endif
 #include "engine/file_io.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 #ifdef _WIN32
 #include <io.h>
 #else
@@ -43,6 +46,41 @@ void StartWriteback(std::FILE* file, std::uint64_t from, std::uint64_t length)
     (void)from;
     (void)length;
 #endif
+}
+
+PartFile::~PartFile()
+{
+    if (file)
+        std::fclose(file);
+}
+
+bool PartFile::Write(std::span<const std::uint8_t> bytes)
+{
+    if (!file || !error.empty())
+        return false;
+    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
+    {
+        error = std::strerror(errno);
+        return false;
+    }
+    hash.Update(bytes);
+    written += bytes.size();
+    constexpr std::uint64_t WritebackBytes = std::uint64_t{8} << 20;
+    if (written - flushed >= WritebackBytes)
+    {
+        StartWriteback(file, flushed, written - flushed);
+        flushed = written;
+    }
+    return true;
+}
+
+void PartFile::Discard()
+{
+    if (file)
+        std::fclose(file);
+    file = nullptr;
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
 }
 
 } // namespace obrol::engine

@@ -16,8 +16,7 @@ namespace {
 constexpr std::uint64_t WindowBytes = std::uint64_t{4} << 20;     // run at most this far ahead of the server
 constexpr std::size_t QueueLowWater = std::size_t{512} * 1024;   // chat never queues behind more file data
 constexpr auto ReportEvery = std::chrono::milliseconds(100);     // progress events per transfer
-constexpr std::size_t MaxReadsInFlight = 2;
-constexpr std::uint64_t WritebackBytes = std::uint64_t{8} << 20;  // start writing a big download out early                       // read ahead while a chunk is being sent
+constexpr std::size_t MaxReadsInFlight = 2;                       // read ahead while a chunk is being sent
 
 std::string ErrnoText() { return std::strerror(errno); }
 
@@ -106,27 +105,8 @@ struct ClientFiles::Up
     bool reportDue = false; // a report was held back by the rate limit
 };
 
-struct ClientFiles::DiskDownload // disk thread only
+struct ClientFiles::DiskDownload : engine::PartFile // disk thread only
 {
-    std::filesystem::path part;
-    std::FILE* file = nullptr;
-    engine::Sha256 hash = {};
-    std::uint64_t written = 0;
-    std::uint64_t flushed = 0; // handed to the OS's writeback up to here
-    std::string error;
-    ~DiskDownload()
-    {
-        if (file)
-            std::fclose(file);
-    }
-    void Discard()
-    {
-        if (file)
-            std::fclose(file);
-        file = nullptr;
-        std::error_code ec;
-        std::filesystem::remove(part, ec);
-    }
 };
 
 struct ClientFiles::Down
@@ -311,20 +291,9 @@ bool ClientFiles::OnMessage(Message& message)
             [disk = down.disk, bytes = std::move(chunk->bytes), written, error] {
                 if (!disk->file || !disk->error.empty())
                     return;
-                if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), disk->file) != bytes.size())
-                {
-                    disk->error = ErrnoText();
-                    *error = disk->error;
-                    return;
-                }
-                disk->hash.Update(bytes);
-                disk->written += bytes.size();
+                if (!disk->Write(bytes))
+                    return (void)(*error = disk->error);
                 *written = disk->written;
-                if (disk->written - disk->flushed >= WritebackBytes)
-                {
-                    engine::StartWriteback(disk->file, disk->flushed, disk->written - disk->flushed);
-                    disk->flushed = disk->written;
-                }
             },
             [this, id = down.status.id, serial = down.serial, written, error, generation = m_generation] {
                 Down* found = FindDown(id, serial);
@@ -621,7 +590,7 @@ void ClientFiles::Download(std::uint64_t fileId, std::string name, std::uint64_t
     down->sha256 = sha256;
     down->dir = dir;
     // the same download interrupted earlier (even by closing the app) continues from its .part
-    down->disk->part = dir / PartName(down->status.name, fileId, sha256);
+    down->disk->path = dir / PartName(down->status.name, fileId, sha256);
     auto error = std::make_shared<std::string>();
     OnDisk(
         [disk = down->disk, dir, size, error] {
@@ -629,10 +598,10 @@ void ClientFiles::Download(std::uint64_t fileId, std::string name, std::uint64_t
             std::filesystem::create_directories(dir, ec);
             if (ec)
                 return (void)(*error = "cannot create " + dir.string() + ": " + ec.message());
-            const auto existing = std::filesystem::exists(disk->part, ec) ? std::filesystem::file_size(disk->part, ec) : 0;
+            const auto existing = std::filesystem::exists(disk->path, ec) ? std::filesystem::file_size(disk->path, ec) : 0;
             if (!ec && existing > 0 && existing <= size)
             {
-                disk->file = std::fopen(disk->part.string().c_str(), "r+b");
+                disk->file = std::fopen(disk->path.string().c_str(), "r+b");
                 std::vector<std::uint8_t> buffer(FileChunkBytes);
                 while (disk->file && disk->written < existing)
                 {
@@ -651,7 +620,7 @@ void ClientFiles::Download(std::uint64_t fileId, std::string name, std::uint64_t
                 new (&disk->hash) engine::Sha256();
                 disk->written = 0;
             }
-            disk->file = std::fopen(disk->part.string().c_str(), "wb");
+            disk->file = std::fopen(disk->path.string().c_str(), "wb");
             if (!disk->file)
                 *error = "cannot write in " + dir.string() + ": " + ErrnoText();
         },
@@ -729,7 +698,7 @@ void ClientFiles::FinishDownload(std::uint64_t id)
                 disk->Discard();
                 return;
             }
-            *saved = SaveAs(disk->part, dir, name, *error);
+            *saved = SaveAs(disk->path, dir, name, *error);
         },
         [this, id, serial = down.serial, saved, error, corrupted] {
             auto it = m_downs.find(id);

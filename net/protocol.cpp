@@ -214,7 +214,8 @@ public:
     std::uint64_t U64() { return Big(8); }
     std::int64_t I64() { return static_cast<std::int64_t>(Big(8)); }
 
-    std::string Str(std::size_t limit)
+    // A u32 length and that many bytes (at most `limit`): the span, or empty after a failure.
+    std::span<const std::uint8_t> Sized(std::size_t limit)
     {
         const std::uint32_t length = U32();
         if (error != DecodeError::None)
@@ -229,32 +230,24 @@ public:
             Fail(DecodeError::BadLength);
             return {};
         }
-        std::string s(reinterpret_cast<const char*>(m_in.data() + m_pos), length);
+        const auto bytes = m_in.subspan(m_pos, length);
         m_pos += length;
-        if (!engine::IsValidUtf8(s))
+        return bytes;
+    }
+
+    std::string Str(std::size_t limit)
+    {
+        const auto bytes = Sized(limit);
+        std::string s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        if (error == DecodeError::None && !engine::IsValidUtf8(s))
             Fail(DecodeError::InvalidUtf8);
         return s;
     }
 
     std::vector<std::uint8_t> Bytes(std::size_t limit)
     {
-        const std::uint32_t length = U32();
-        if (error != DecodeError::None)
-            return {};
-        if (length > Remaining())
-        {
-            Fail(length > MaxFramePayload ? DecodeError::BadLength : DecodeError::Truncated);
-            return {};
-        }
-        if (length > limit)
-        {
-            Fail(DecodeError::BadLength);
-            return {};
-        }
-        std::vector<std::uint8_t> b(m_in.begin() + static_cast<std::ptrdiff_t>(m_pos),
-                                    m_in.begin() + static_cast<std::ptrdiff_t>(m_pos + length));
-        m_pos += length;
-        return b;
+        const auto bytes = Sized(limit);
+        return {bytes.begin(), bytes.end()};
     }
 
     template <std::size_t N> void Raw(std::array<std::uint8_t, N>& out)

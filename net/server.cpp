@@ -61,6 +61,13 @@ void Server::Core::IsKnown(const std::string& nick, std::function<void(bool)> an
 
 void Server::Core::Open()
 {
+    const auto failed = [this](std::string why) {
+        ServerEvent e;
+        e.kind = ServerEvent::Kind::StartFailed;
+        e.text = std::move(why);
+        startFailed = true;
+        Emit(std::move(e));
+    };
     if (!config.dataDir.empty())
     {
         try
@@ -73,12 +80,7 @@ void Server::Core::Open()
         }
         catch (const std::exception& e)
         {
-            ServerEvent failed;
-            failed.kind = ServerEvent::Kind::StartFailed;
-            failed.text = e.what();
-            startFailed = true;
-            Emit(std::move(failed));
-            return;
+            return failed(e.what());
         }
     }
     if (!archive)
@@ -95,24 +97,12 @@ void Server::Core::Open()
     }
     catch (const std::exception& e)
     {
-        ServerEvent failed;
-        failed.kind = ServerEvent::Kind::StartFailed;
-        failed.text = e.what();
-        startFailed = true;
-        Emit(std::move(failed));
-        return;
+        return failed(e.what());
     }
     asio::error_code ec;
     const auto address = asio::ip::make_address(config.bind, ec);
     if (ec)
-    {
-        ServerEvent e;
-        e.kind = ServerEvent::Kind::StartFailed;
-        e.text = "\"" + config.bind + "\" is not an IP address";
-        startFailed = true;
-        Emit(std::move(e));
-        return;
-    }
+        return failed("\"" + config.bind + "\" is not an IP address");
     const asio::ip::tcp::endpoint endpoint(address, config.port);
     acceptor.open(endpoint.protocol(), ec);
     if (!ec)
@@ -125,14 +115,8 @@ void Server::Core::Open()
     {
         asio::error_code ignored;
         acceptor.close(ignored);
-        ServerEvent e;
-        e.kind = ServerEvent::Kind::StartFailed;
-        e.text = "cannot listen on " + config.bind + ":" + std::to_string(config.port) + ": " + ec.message();
-        if (ec == asio::error::address_in_use)
-            e.text += " (is another server running? try another --port)";
-        startFailed = true;
-        Emit(std::move(e));
-        return;
+        return failed("cannot listen on " + config.bind + ":" + std::to_string(config.port) + ": " + ec.message() +
+                      (ec == asio::error::address_in_use ? " (is another server running? try another --port)" : ""));
     }
     ServerEvent e;
     e.kind = ServerEvent::Kind::Started;

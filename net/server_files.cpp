@@ -20,8 +20,7 @@ namespace {
 constexpr std::uint64_t MaxThumbnailSource = std::uint64_t{64} << 20; // bigger images get a file card
 constexpr int ThumbnailSide = 480;                                    // 240 px previews at 2x
 constexpr auto StaleUpload = std::chrono::minutes(30);                // a partial nobody resumed is dropped
-constexpr std::size_t MaxReadsInFlight = 2;
-constexpr std::uint64_t WritebackBytes = std::uint64_t{8} << 20;      // start writing a big upload out early                           // per session: read ahead while sending
+constexpr std::size_t MaxReadsInFlight = 2;                           // per session: read ahead while sending
 
 
 std::string ErrnoText() { return std::strerror(errno); }
@@ -32,27 +31,8 @@ std::string ErrnoText() { return std::strerror(errno); }
 // [SECTION] State
 
 // Touched only on the disk thread.
-struct ServerFiles::DiskUpload
+struct ServerFiles::DiskUpload : engine::PartFile
 {
-    std::filesystem::path part;
-    std::FILE* file = nullptr;
-    engine::Sha256 hash;
-    std::uint64_t written = 0;
-    std::uint64_t flushed = 0; // handed to the OS's writeback up to here
-    std::string error; // set once a write failed: later chunks are ignored
-    ~DiskUpload()
-    {
-        if (file)
-            std::fclose(file);
-    }
-    void Discard()
-    {
-        if (file)
-            std::fclose(file);
-        file = nullptr;
-        std::error_code ec;
-        std::filesystem::remove(part, ec);
-    }
 };
 
 struct ServerFiles::Upload
@@ -235,12 +215,12 @@ void ServerFiles::Begin(const std::shared_ptr<Session>& session, const FileOffer
         upload->name = name;
         upload->size = offer.size;
         upload->owner = session;
-        upload->disk->part = m_dir / "partial" / (std::to_string(m_nextPart++) + ".part");
+        upload->disk->path = m_dir / "partial" / (std::to_string(m_nextPart++) + ".part");
         m_uploads[upload->key] = upload;
         auto error = std::make_shared<std::string>();
         OnDisk(
             [disk = upload->disk, error] {
-                disk->file = std::fopen(disk->part.string().c_str(), "wb");
+                disk->file = std::fopen(disk->path.string().c_str(), "wb");
                 if (!disk->file)
                     *error = ErrnoText();
             },
@@ -298,20 +278,9 @@ void ServerFiles::OnChunk(const std::shared_ptr<Session>& session, FileChunk& ch
         [disk = upload.disk, bytes = std::move(chunk.bytes), written, error] {
             if (!disk->error.empty() || !disk->file)
                 return;
-            if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), disk->file) != bytes.size())
-            {
-                disk->error = ErrnoText();
-                *error = disk->error;
-                return;
-            }
-            disk->hash.Update(bytes);
-            disk->written += bytes.size();
+            if (!disk->Write(bytes))
+                return (void)(*error = disk->error);
             *written = disk->written;
-            if (disk->written - disk->flushed >= WritebackBytes)
-            {
-                engine::StartWriteback(disk->file, disk->flushed, disk->written - disk->flushed);
-                disk->flushed = disk->written;
-            }
         },
         [this, key, written, error] {
             auto it = m_uploads.find(key);
@@ -393,7 +362,7 @@ void ServerFiles::Finish(const std::string& key, const std::array<std::uint8_t, 
                 disk->Discard(); // the same bytes are stored already
             else
             {
-                std::filesystem::rename(disk->part, final, ec);
+                std::filesystem::rename(disk->path, final, ec);
                 if (ec)
                 {
                     outcome->error = ec.message();
