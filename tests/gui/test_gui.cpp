@@ -4,6 +4,7 @@
 // threads reach the test only through their event queues, drained in the frame pump.
 #include "engine/event_queue.hpp"
 #include "engine/gfx/window.hpp"
+#include "gui/gui_support.hpp"
 #include "net/client.hpp"
 #include "ui/gui_app.hpp"
 #include "ui/model/client_model.hpp"
@@ -43,18 +44,6 @@ constexpr auto WaitTimeout = 15s;
 
 // [SECTION] Pixels
 
-struct Rgb8
-{
-    std::uint8_t r = 0, g = 0, b = 0;
-    friend bool operator==(const Rgb8&, const Rgb8&) = default;
-};
-
-constexpr Rgb8 FromImU32(ImU32 c)
-{
-    return {static_cast<std::uint8_t>((c >> IM_COL32_R_SHIFT) & 0xFF), static_cast<std::uint8_t>((c >> IM_COL32_G_SHIFT) & 0xFF),
-            static_cast<std::uint8_t>((c >> IM_COL32_B_SHIFT) & 0xFF)};
-}
-
 // The palette the checks look for, taken from the theme so a palette change moves both.
 constexpr Rgb8 ChatArea = FromImU32(ui::theme::ChatArea);             // #6eb5c0
 constexpr Rgb8 ReceivedBubble = FromImU32(ui::theme::ReceivedBubble); // #ffffff
@@ -63,108 +52,6 @@ constexpr Rgb8 AnnounceBand = FromImU32(ui::theme::AnnounceBand);     // #fff3c4
 constexpr Rgb8 FrameColour = FromImU32(ui::theme::Frame);             // #006c84
 static_assert(ChatArea == Rgb8{0x6e, 0xb5, 0xc0} && ReceivedBubble == Rgb8{0xff, 0xff, 0xff} &&
               SentBubble == Rgb8{0x00, 0x6c, 0x84} && AnnounceBand == Rgb8{0xff, 0xf3, 0xc4});
-
-struct Rect
-{
-    int x0 = 0, y0 = 0, x1 = 0, y1 = 0; // [x0, x1) x [y0, y1)
-    bool Empty() const { return x1 <= x0 || y1 <= y0; }
-};
-
-struct Run
-{
-    int length = 0;
-    int x = 0, y = 0; // where it starts
-};
-
-class Image
-{
-public:
-    explicit Image(const std::string& path)
-    {
-        int channels = 0;
-        unsigned char* data = stbi_load(path.c_str(), &m_width, &m_height, &channels, 3);
-        if (!data)
-        {
-            m_error = stbi_failure_reason() ? stbi_failure_reason() : "unknown stb_image error";
-            m_width = m_height = 0;
-            return;
-        }
-        m_pixels.assign(data, data + static_cast<std::size_t>(m_width) * m_height * 3);
-        stbi_image_free(data);
-    }
-
-    bool Loaded() const { return m_error.empty(); }
-    const std::string& Error() const { return m_error; }
-    int Width() const { return m_width; }
-    int Height() const { return m_height; }
-    Rect Whole() const { return {0, 0, m_width, m_height}; }
-
-    Rgb8 At(int x, int y) const
-    {
-        const std::size_t i = (static_cast<std::size_t>(y) * m_width + x) * 3;
-        return {m_pixels[i], m_pixels[i + 1], m_pixels[i + 2]};
-    }
-
-    std::size_t Count(Rgb8 colour, Rect r) const
-    {
-        std::size_t n = 0;
-        for (int y = r.y0; y < r.y1; ++y)
-            for (int x = r.x0; x < r.x1; ++x)
-                n += At(x, y) == colour;
-        return n;
-    }
-
-    // The smallest rectangle holding every pixel of `colour` (empty when there is none).
-    Rect Bounds(Rgb8 colour) const
-    {
-        Rect b{m_width, m_height, 0, 0};
-        for (int y = 0; y < m_height; ++y)
-            for (int x = 0; x < m_width; ++x)
-                if (At(x, y) == colour)
-                    b = {std::min(b.x0, x), std::min(b.y0, y), std::max(b.x1, x + 1), std::max(b.y1, y + 1)};
-        return b.Empty() ? Rect{} : b;
-    }
-
-    // Longest unbroken horizontal (or vertical) stretch of exactly `colour` inside `r`. Text is
-    // anti-aliased and never paints long runs of one colour; filled rectangles do.
-    Run LongestRun(Rgb8 colour, Rect r, bool vertical = false) const
-    {
-        Run best;
-        const int outerBegin = vertical ? r.x0 : r.y0, outerEnd = vertical ? r.x1 : r.y1;
-        const int innerBegin = vertical ? r.y0 : r.x0, innerEnd = vertical ? r.y1 : r.x1;
-        for (int o = outerBegin; o < outerEnd; ++o)
-        {
-            int length = 0;
-            for (int i = innerBegin; i < innerEnd; ++i)
-            {
-                const bool hit = vertical ? At(o, i) == colour : At(i, o) == colour;
-                length = hit ? length + 1 : 0;
-                if (length > best.length)
-                    best = vertical ? Run{length, o, i - length + 1} : Run{length, i - length + 1, o};
-            }
-        }
-        return best;
-    }
-
-    std::size_t DistinctColours() const
-    {
-        std::unordered_set<std::uint32_t> seen;
-        for (std::size_t i = 0; i + 2 < m_pixels.size(); i += 3)
-            seen.insert(std::uint32_t(m_pixels[i]) << 16 | std::uint32_t(m_pixels[i + 1]) << 8 | m_pixels[i + 2]);
-        return seen.size();
-    }
-
-private:
-    int m_width = 0, m_height = 0;
-    std::vector<std::uint8_t> m_pixels;
-    std::string m_error;
-};
-
-std::string Describe(const Rect& r)
-{
-    return "[" + std::to_string(r.x0) + "," + std::to_string(r.y0) + ")-[" + std::to_string(r.x1) + "," +
-           std::to_string(r.y1) + ")";
-}
 
 // What the conversation screenshot must show, measured in one place so the "before" and
 // "after" screenshots are judged by the same rules.
@@ -331,33 +218,7 @@ private:
 
 std::unique_ptr<engine::Window> OpenWindow()
 {
-    engine::WindowConfig config;
-    config.title = "Obrol GUI test";
-    config.width = 1280;
-    config.height = 760;
-    std::unique_ptr<engine::Window> window;
-    std::string error;
-    // Xvfb (without -noreset) resets itself whenever its last client disconnects, and refuses
-    // connections while it does: the previous test's window closing is enough to make the next
-    // one fail now and then. So retry for a while, but only when there is a display to wait for.
-    const bool haveDisplay = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
-    const auto deadline = Clock::now() + 10s;
-    for (;;)
-    {
-        try
-        {
-            window = std::make_unique<engine::Window>(config);
-            break;
-        }
-        catch (const std::exception& e)
-        {
-            error = e.what();
-        }
-        if (!haveDisplay || Clock::now() >= deadline)
-            break;
-        std::this_thread::sleep_for(50ms); // the server gives no signal when its reset is over
-    }
-    REQUIRE_MESSAGE(window, "cannot open the test window (" << error << "); run the GUI suite under xvfb-run");
+    auto window = OpenTestWindow("Obrol GUI test", 1280, 760);
     ui::theme::Apply(window->ContentScale());
     return window;
 }
@@ -367,12 +228,6 @@ std::pair<int, int> FramebufferSize(engine::Window& window)
     int w = 0, h = 0;
     glfwGetFramebufferSize(window.Handle(), &w, &h);
     return {w, h};
-}
-
-std::string OutputPath(const char* name)
-{
-    // The working directory: ctest runs the suite in the build tree.
-    return (std::filesystem::current_path() / name).string();
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include "engine/event_queue.hpp"
 #include "engine/file_names.hpp"
 #include "engine/gfx/window.hpp"
+#include "gui/gui_support.hpp"
 #include "engine/image.hpp"
 #include "net/protocol.hpp"
 #include "ui/gui_app.hpp"
@@ -47,107 +48,13 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto WaitTimeout = 15s; // llvmpipe on a loaded box is slow; a passing run never gets close
 
-// [SECTION] Pixels (a small copy of test_gui.cpp's)
-
-struct Rgb8
-{
-    std::uint8_t r = 0, g = 0, b = 0;
-    friend bool operator==(const Rgb8&, const Rgb8&) = default;
-};
-
-constexpr Rgb8 FromImU32(ImU32 c)
-{
-    return {static_cast<std::uint8_t>((c >> IM_COL32_R_SHIFT) & 0xFF), static_cast<std::uint8_t>((c >> IM_COL32_G_SHIFT) & 0xFF),
-            static_cast<std::uint8_t>((c >> IM_COL32_B_SHIFT) & 0xFF)};
-}
+// [SECTION] Pixels (Image and the rest in gui_support.hpp)
 
 constexpr Rgb8 Magenta{255, 0, 255}; // the picture
 constexpr Rgb8 Green{0, 255, 0};     // a band across its upper part: shows which way up it is drawn
 constexpr Rgb8 BarTrack{0xc8, 0xdc, 0xe0};                  // chat_view.cpp: the progress bar's track
 constexpr Rgb8 BarFill = FromImU32(ui::theme::Frame);        // its fill on a received row (#006c84)
 static_assert(BarFill == Rgb8{0x00, 0x6c, 0x84});
-
-struct Rect
-{
-    int x0 = 0, y0 = 0, x1 = 0, y1 = 0; // [x0, x1) x [y0, y1)
-    bool Empty() const { return x1 <= x0 || y1 <= y0; }
-    int Width() const { return x1 - x0; }
-    int Height() const { return y1 - y0; }
-};
-
-std::string Describe(const Rect& r)
-{
-    return "[" + std::to_string(r.x0) + "," + std::to_string(r.y0) + ")-[" + std::to_string(r.x1) + "," +
-           std::to_string(r.y1) + ")";
-}
-
-class Image
-{
-public:
-    explicit Image(const std::string& path)
-    {
-        int channels = 0;
-        unsigned char* data = stbi_load(path.c_str(), &m_width, &m_height, &channels, 3);
-        if (!data)
-        {
-            m_error = stbi_failure_reason() ? stbi_failure_reason() : "unknown stb_image error";
-            m_width = m_height = 0;
-            return;
-        }
-        m_pixels.assign(data, data + static_cast<std::size_t>(m_width) * m_height * 3);
-        stbi_image_free(data);
-    }
-
-    bool Loaded() const { return m_error.empty(); }
-    const std::string& Error() const { return m_error; }
-    int Width() const { return m_width; }
-    int Height() const { return m_height; }
-
-    Rgb8 At(int x, int y) const
-    {
-        const std::size_t i = (static_cast<std::size_t>(y) * m_width + x) * 3;
-        return {m_pixels[i], m_pixels[i + 1], m_pixels[i + 2]};
-    }
-
-    Rect Whole() const { return {0, 0, m_width, m_height}; }
-
-    std::size_t Count(Rgb8 colour) const { return Count(colour, Whole()); }
-    std::size_t Count(Rgb8 colour, Rect r) const
-    {
-        std::size_t n = 0;
-        for (int y = std::max(r.y0, 0); y < std::min(r.y1, m_height); ++y)
-            for (int x = std::max(r.x0, 0); x < std::min(r.x1, m_width); ++x)
-                n += At(x, y) == colour;
-        return n;
-    }
-
-    // The smallest rectangle holding every pixel of `colour` in `r` (empty when there is none).
-    Rect Bounds(Rgb8 colour) const { return Bounds(colour, Whole()); }
-    Rect Bounds(Rgb8 colour, Rect r) const
-    {
-        Rect b{m_width, m_height, 0, 0};
-        for (int y = std::max(r.y0, 0); y < std::min(r.y1, m_height); ++y)
-            for (int x = std::max(r.x0, 0); x < std::min(r.x1, m_width); ++x)
-                if (At(x, y) == colour)
-                    b = {std::min(b.x0, x), std::min(b.y0, y), std::max(b.x1, x + 1), std::max(b.y1, y + 1)};
-        return b.Empty() ? Rect{} : b;
-    }
-
-    // The longest unbroken horizontal run of exactly `colour` anywhere.
-    int LongestRun(Rgb8 colour) const
-    {
-        int best = 0;
-        for (int y = 0; y < m_height; ++y)
-            for (int x = 0, run = 0; x < m_width; ++x)
-                best = std::max(best, run = At(x, y) == colour ? run + 1 : 0);
-        return best;
-    }
-
-private:
-    int m_width = 0, m_height = 0;
-    std::vector<std::uint8_t> m_pixels;
-    std::string m_error;
-};
 
 // The progress bar as drawn on one pixel row: the fill (left) followed by the track (right).
 struct Bar
@@ -195,39 +102,9 @@ Bar FindBar(const Image& image)
 
 std::unique_ptr<engine::Window> OpenWindow()
 {
-    engine::WindowConfig config;
-    config.title = "Obrol GUI files test";
-    config.width = 1280;
-    config.height = 760;
-    std::unique_ptr<engine::Window> window;
-    std::string error;
-    // Xvfb resets itself when its last client leaves and refuses connections meanwhile (see
-    // test_gui.cpp): retry for a while when there is a display to wait for.
-    const bool haveDisplay = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
-    const auto deadline = Clock::now() + 10s;
-    for (;;)
-    {
-        try
-        {
-            window = std::make_unique<engine::Window>(config);
-            break;
-        }
-        catch (const std::exception& e)
-        {
-            error = e.what();
-        }
-        if (!haveDisplay || Clock::now() >= deadline)
-            break;
-        std::this_thread::sleep_for(50ms);
-    }
-    REQUIRE_MESSAGE(window, "cannot open the test window (" << error << "); run the GUI suite under xvfb-run");
+    auto window = OpenTestWindow("Obrol GUI files test", 1280, 760);
     ui::theme::Apply(window->ContentScale());
     return window;
-}
-
-std::string OutputPath(const char* name)
-{
-    return (std::filesystem::current_path() / name).string(); // ctest runs the suite in the build tree
 }
 
 class Pump

@@ -2,6 +2,7 @@
 // eviction within a tiny budget that keeps what the frame drew, and the texture's pixels as
 // ImGui::Image puts them on screen (read back from the framebuffer). Main thread only.
 #include "engine/gfx/texture_cache.hpp"
+#include "gui/gui_support.hpp"
 #include "engine/gfx/window.hpp"
 
 #include <glad/gl.h> // before GLFW, which would include the system GL header otherwise
@@ -62,33 +63,7 @@ engine::DecodedImage Solid(int width, int height, Rgba8 colour)
 
 std::unique_ptr<engine::Window> OpenWindow()
 {
-    engine::WindowConfig config;
-    config.title = "Obrol texture cache test";
-    config.width = 640;
-    config.height = 400;
-    std::unique_ptr<engine::Window> window;
-    std::string error;
-    // Xvfb resets itself when its last client leaves and refuses connections meanwhile (see
-    // test_gui.cpp): retry for a while when there is a display to wait for.
-    const bool haveDisplay = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    for (;;)
-    {
-        try
-        {
-            window = std::make_unique<engine::Window>(config);
-            break;
-        }
-        catch (const std::exception& e)
-        {
-            error = e.what();
-        }
-        if (!haveDisplay || std::chrono::steady_clock::now() >= deadline)
-            break;
-        std::this_thread::sleep_for(50ms);
-    }
-    REQUIRE_MESSAGE(window, "cannot open the test window (" << error << "); run the GUI suite under xvfb-run");
-    return window;
+    return OpenTestWindow("Obrol texture cache test", 640, 400);
 }
 
 bool IsGlTexture(ImTextureID id)

@@ -262,6 +262,12 @@ TestClient& JoinWithHistory(Harness& h, const std::string& nick)
     return c;
 }
 
+// Waits until the server's files/partial (under `files`) holds nothing.
+void WaitPartialRemoved(Harness& h, const fs::path& files)
+{
+    h.WaitUntil([&] { return DirEmpty(files / "partial"); }, "the partial upload to be removed");
+}
+
 // File messages in the history a client received.
 std::vector<net::Chat> HistoryFileChats(const TestClient& c)
 {
@@ -276,9 +282,9 @@ std::vector<net::Chat> HistoryFileChats(const TestClient& c)
 
 // [SECTION] Raw peers
 
-// The next frame of type T, skipping others (kept in `skipped` when given).
-template <class T>
-std::optional<T> NextOf(RawPeer& peer, std::vector<net::Message>* skipped = nullptr, Duration timeout = DefaultTimeout)
+// The next frame for which `wanted` holds, skipping others (kept in `skipped` when given).
+template <class Pred>
+std::optional<net::Message> NextWhere(RawPeer& peer, Pred wanted, std::vector<net::Message>* skipped, Duration timeout)
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;)
@@ -289,11 +295,22 @@ std::optional<T> NextOf(RawPeer& peer, std::vector<net::Message>* skipped = null
         auto message = peer.Next(std::chrono::duration_cast<Duration>(deadline - now) + 1ms);
         if (!message)
             return std::nullopt;
-        if (auto* t = std::get_if<T>(&*message))
-            return *t;
+        if (wanted(*message))
+            return message;
         if (skipped)
             skipped->push_back(std::move(*message));
     }
+}
+
+// The next frame of type T, skipping others (kept in `skipped` when given).
+template <class T>
+std::optional<T> NextOf(RawPeer& peer, std::vector<net::Message>* skipped = nullptr, Duration timeout = DefaultTimeout)
+{
+    const auto message = NextWhere(
+        peer, [](const net::Message& m) { return std::holds_alternative<T>(m); }, skipped, timeout);
+    if (!message)
+        return std::nullopt;
+    return std::get<T>(*message);
 }
 
 // A raw peer joined as `nick` (its Welcome read).
@@ -310,36 +327,60 @@ std::unique_ptr<RawPeer> JoinRaw(Harness& h, const std::string& nick)
 std::optional<net::Message> NextAbout(RawPeer& peer, std::uint64_t id, std::vector<net::Message>* skipped = nullptr,
                                       Duration timeout = DefaultTimeout)
 {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;)
+    const auto about = [id](const net::Message& m) {
+        if (auto* ack = std::get_if<net::Ack>(&m))
+            return ack->clientMsgId == id;
+        if (auto* abort = std::get_if<net::FileAbort>(&m))
+            return abort->id == id;
+        if (auto* accept = std::get_if<net::FileAccept>(&m))
+            return accept->id == id;
+        return false;
+    };
+    return NextWhere(peer, about, skipped, timeout);
+}
+
+// The server's answer about upload `id`, which must be a FileAbort.
+net::FileAbort ExpectAbort(RawPeer& peer, std::uint64_t id)
+{
+    const auto answer = NextAbout(peer, id);
+    const auto* abort = As<net::FileAbort>(answer);
+    REQUIRE_MESSAGE(abort, (answer ? Describe(*answer) : std::string("nothing")));
+    return *abort;
+}
+
+// The server's answer about upload `id`, which must be a FileAccept.
+void ExpectAccept(RawPeer& peer, std::uint64_t id)
+{
+    REQUIRE(As<net::FileAccept>(NextAbout(peer, id)));
+}
+
+// An answer that must be an Ack.
+net::Ack ExpectAck(const net::Message& answer)
+{
+    REQUIRE_MESSAGE(std::holds_alternative<net::Ack>(answer), Describe(answer));
+    return std::get<net::Ack>(answer);
+}
+
+// `bytes` from `from` to `to` as FileChunk frames of upload or download `id`.
+std::vector<net::FileChunk> Chunks(std::uint64_t id, const Bytes& bytes, std::size_t from = 0,
+                                   std::size_t to = static_cast<std::size_t>(-1))
+{
+    std::vector<net::FileChunk> out;
+    to = std::min(to, bytes.size());
+    for (std::size_t at = from; at < to; at += FileChunkBytes)
     {
-        const auto now = std::chrono::steady_clock::now();
-        if (now >= deadline)
-            return std::nullopt;
-        auto m = peer.Next(std::chrono::duration_cast<Duration>(deadline - now) + 1ms);
-        if (!m)
-            return std::nullopt;
-        if (auto* ack = std::get_if<net::Ack>(&*m); ack && ack->clientMsgId == id)
-            return m;
-        if (auto* abort = std::get_if<net::FileAbort>(&*m); abort && abort->id == id)
-            return m;
-        if (auto* accept = std::get_if<net::FileAccept>(&*m); accept && accept->id == id)
-            return m;
-        if (skipped)
-            skipped->push_back(std::move(*m));
+        const std::size_t n = std::min<std::size_t>(FileChunkBytes, to - at);
+        out.push_back(net::FileChunk{id, at, Bytes(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                                                   bytes.begin() + static_cast<std::ptrdiff_t>(at + n))});
     }
+    return out;
 }
 
 void SendChunks(RawPeer& peer, std::uint64_t id, const Bytes& bytes, std::size_t from = 0,
                 std::size_t to = static_cast<std::size_t>(-1))
 {
-    to = std::min(to, bytes.size());
-    for (std::size_t at = from; at < to; at += FileChunkBytes)
-    {
-        const std::size_t n = std::min<std::size_t>(FileChunkBytes, to - at);
-        peer.Send(net::FileChunk{id, at, Bytes(bytes.begin() + static_cast<std::ptrdiff_t>(at),
-                                               bytes.begin() + static_cast<std::ptrdiff_t>(at + n))});
-    }
+    for (auto& chunk : Chunks(id, bytes, from, to))
+        peer.Send(std::move(chunk));
 }
 
 // Offers, sends and ends a whole upload the way a well-behaved client would (but with any name
@@ -667,6 +708,22 @@ private:
     std::array<Gate, 2> m_gates;
     std::thread m_thread; // last: started once everything else exists
 };
+
+// Starts the server with its files in `data`.
+TestServer& StartWithData(Harness& h, const TempDir& data)
+{
+    net::ServerConfig config;
+    config.dataDir = data.Path();
+    return h.StartServer(config);
+}
+
+// Starts the server with its files in `data`, with `proxy` forwarding to it.
+TestServer& StartProxied(Harness& h, Proxy& proxy, const TempDir& data)
+{
+    TestServer& server = StartWithData(h, data);
+    proxy.Target(server.port);
+    return server;
+}
 
 // A client connected through `proxy` as `nick` (with reconnecting), once the server reports it.
 TestClient& JoinVia(Harness& h, Proxy& proxy, const std::string& nick, Reconnect reconnect = Reconnect::Yes)
@@ -1034,9 +1091,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        h.StartServer(config);
+        StartWithData(h, data);
         auto& ana = h.Join("ana");
         auto& bo = h.Join("bo");
 
@@ -1121,9 +1176,7 @@ TEST_SUITE("files")
         TempDir src;
         TempDir dlBo;
         TempDir dlCy;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
+        auto& server = StartWithData(h, data);
         auto& ana = h.Join("ana");
         auto& bo = h.Join("bo");
         auto& cy = h.Join("cy");
@@ -1213,9 +1266,7 @@ TEST_SUITE("files")
         TempDir root; // the downloads folder is two levels down: "../../x" would land in root
         const fs::path dl = root.Path() / "downloads" / "inner";
         fs::create_directories(dl);
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        h.StartServer(config);
+        StartWithData(h, data);
         auto& bo = h.Join("bo");
         auto raw = JoinRaw(h, "raw");
 
@@ -1246,9 +1297,7 @@ TEST_SUITE("files")
             const auto& c = cases[i];
             CAPTURE(c.offered);
             const Bytes bytes = TextBytes("content of case " + std::to_string(i) + "\n");
-            const auto answer = RawUpload(*raw, 1 + i, c.offered, bytes, Sha(bytes));
-            REQUIRE_MESSAGE(std::holds_alternative<net::Ack>(answer), Describe(answer));
-            const std::uint64_t id = std::get<net::Ack>(answer).id;
+            const std::uint64_t id = ExpectAck(RawUpload(*raw, 1 + i, c.offered, bytes, Sha(bytes))).id;
             h.WaitUntil([&] { return FileChat(bo, id).has_value(); }, "bo to get " + c.expected);
             const net::Chat chat = *FileChat(bo, id);
             CHECK(chat.text == c.expected);
@@ -1306,9 +1355,7 @@ TEST_SUITE("files")
     {
         Harness h;
         TempDir data;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        h.StartServer(config);
+        StartWithData(h, data);
         auto& bo = h.Join("bo");
         auto raw = JoinRaw(h, "raw");
         const fs::path files = data.Path() / "files";
@@ -1324,46 +1371,40 @@ TEST_SUITE("files")
             CHECK(abort.code == FileAbortCode::Corrupted);
             CHECK(abort.direction == Dir::Upload);
             CHECK_MESSAGE(Contains(abort.reason, "SHA-256"), abort.reason);
-            h.WaitUntil([&] { return DirEmpty(files / "partial"); }, "the partial upload to be removed");
+            WaitPartialRemoved(h, files);
             CHECK_MESSAGE(FilesUnder(files).empty(), Join(FilesUnder(files)));
         }
         {
             INFO("FileEnd before every byte (truncated)");
             raw->Send(net::FileOffer{2, "", "short.bin", bytes.size()});
-            REQUIRE(As<net::FileAccept>(NextAbout(*raw, 2)));
+            ExpectAccept(*raw, 2);
             SendChunks(*raw, 2, bytes, 0, FileChunkBytes);
             raw->Send(net::FileEnd{2, Sha(bytes)});
-            const auto answer = NextAbout(*raw, 2);
-            const auto* abort = As<net::FileAbort>(answer);
-            REQUIRE_MESSAGE(abort, (answer ? Describe(*answer) : std::string("nothing")));
-            CHECK(abort->code == FileAbortCode::Corrupted);
-            CHECK_MESSAGE(Contains(abort->reason, std::to_string(FileChunkBytes)), abort->reason);
-            h.WaitUntil([&] { return DirEmpty(files / "partial"); }, "the partial upload to be removed");
+            const net::FileAbort abort = ExpectAbort(*raw, 2);
+            CHECK(abort.code == FileAbortCode::Corrupted);
+            CHECK_MESSAGE(Contains(abort.reason, std::to_string(FileChunkBytes)), abort.reason);
+            WaitPartialRemoved(h, files);
         }
         {
             INFO("bytes past the announced size");
             raw->Send(net::FileOffer{3, "", "long.bin", 100});
-            REQUIRE(As<net::FileAccept>(NextAbout(*raw, 3)));
+            ExpectAccept(*raw, 3);
             raw->Send(net::FileChunk{3, 0, Bytes(101, 0x33)});
-            const auto answer = NextAbout(*raw, 3);
-            const auto* abort = As<net::FileAbort>(answer);
-            REQUIRE_MESSAGE(abort, (answer ? Describe(*answer) : std::string("nothing")));
-            CHECK(abort->code == FileAbortCode::Invalid);
+            const net::FileAbort abort = ExpectAbort(*raw, 3);
+            CHECK(abort.code == FileAbortCode::Invalid);
             // what follows for that id is ignored
             raw->Send(net::FileEnd{3, Sha(Bytes(101, 0x33))});
-            h.WaitUntil([&] { return DirEmpty(files / "partial"); }, "the partial upload to be removed");
+            WaitPartialRemoved(h, files);
         }
         {
             INFO("bytes out of order");
             raw->Send(net::FileOffer{4, "", "jumbled.bin", 100});
-            REQUIRE(As<net::FileAccept>(NextAbout(*raw, 4)));
+            ExpectAccept(*raw, 4);
             raw->Send(net::FileChunk{4, 50, Bytes(50, 0x44)});
-            const auto answer = NextAbout(*raw, 4);
-            const auto* abort = As<net::FileAbort>(answer);
-            REQUIRE_MESSAGE(abort, (answer ? Describe(*answer) : std::string("nothing")));
-            CHECK(abort->code == FileAbortCode::Invalid);
+            const net::FileAbort abort = ExpectAbort(*raw, 4);
+            CHECK(abort.code == FileAbortCode::Invalid);
             raw->Send(net::FileChunk{4, 0, Bytes(50, 0x44)});
-            h.WaitUntil([&] { return DirEmpty(files / "partial"); }, "the partial upload to be removed");
+            WaitPartialRemoved(h, files);
         }
         {
             INFO("a chunk and an end for an upload never offered are ignored");
@@ -1372,8 +1413,7 @@ TEST_SUITE("files")
         }
         {
             INFO("the same connection then uploads a good file");
-            const auto answer = RawUpload(*raw, 5, "good.bin", bytes, Sha(bytes));
-            REQUIRE_MESSAGE(std::holds_alternative<net::Ack>(answer), Describe(answer));
+            ExpectAck(RawUpload(*raw, 5, "good.bin", bytes, Sha(bytes)));
         }
         h.WaitUntil([&] { return FileChats(bo).size() == 1; }, "bo to get the good file");
         auto& cy = h.Join("cy");
@@ -1412,12 +1452,8 @@ TEST_SUITE("files")
                     more.push_back(0);
                     return f.Send(net::FileChunk{79, 0, more});
                 }
-                for (std::size_t at = get->offset; at < bytes.size(); at += FileChunkBytes)
-                {
-                    const std::size_t n = std::min<std::size_t>(FileChunkBytes, bytes.size() - at);
-                    f.Send(net::FileChunk{get->id, at, Bytes(bytes.begin() + static_cast<std::ptrdiff_t>(at),
-                                                             bytes.begin() + static_cast<std::ptrdiff_t>(at + n))});
-                }
+                for (const auto& chunk : Chunks(get->id, bytes, get->offset))
+                    f.Send(chunk);
             }
         });
         Harness h;
@@ -1501,11 +1537,9 @@ TEST_SUITE("files")
         // a raw peer that offers too much is refused at once, and what it sends anyway is dropped
         auto raw = JoinRaw(h, "raw");
         raw->Send(net::FileOffer{7, "", "big.bin", 1001});
-        const auto answer = NextAbout(*raw, 7);
-        const auto* abort = As<net::FileAbort>(answer);
-        REQUIRE_MESSAGE(abort, (answer ? Describe(*answer) : std::string("nothing")));
-        CHECK(abort->code == FileAbortCode::TooLarge);
-        CHECK_MESSAGE(Contains(abort->reason, engine::FormatSize(1000)), abort->reason);
+        const net::FileAbort abort = ExpectAbort(*raw, 7);
+        CHECK(abort.code == FileAbortCode::TooLarge);
+        CHECK_MESSAGE(Contains(abort.reason, engine::FormatSize(1000)), abort.reason);
         const Bytes extra = RandomBytes(1001, 63);
         SendChunks(*raw, 7, extra);
         raw->Send(net::FileEnd{7, Sha(extra)});
@@ -1527,10 +1561,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
-        proxy.Target(server.port);
+        StartProxied(h, proxy, data);
         auto& bo = h.Join("bo");
         auto& ana = JoinVia(h, proxy, "ana");
         const Bytes bytes = RandomBytes(std::size_t{48} << 20, 71);
@@ -1584,10 +1615,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
-        proxy.Target(server.port);
+        StartProxied(h, proxy, data);
         auto& ana = h.Join("ana");
         auto& bo = JoinVia(h, proxy, "bo");
         const Bytes bytes = RandomBytes(std::size_t{48} << 20, 81);
@@ -1632,10 +1660,7 @@ TEST_SUITE("files")
         Harness h;
         TempDir data;
         TempDir src;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
-        proxy.Target(server.port);
+        StartProxied(h, proxy, data);
         auto& bo = h.Join("bo");
         auto& ana = JoinVia(h, proxy, "ana", Reconnect::No);
         WriteFile(src.Path() / "big.bin", RandomBytes(std::size_t{32} << 20, 91));
@@ -1787,9 +1812,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        h.StartServer(config);
+        StartWithData(h, data);
         auto& ana = h.Join("ana");
         auto& bo = h.Join("bo");
         auto& cy = h.Join("cy");
@@ -1837,9 +1860,7 @@ TEST_SUITE("files")
         Harness h;
         TempDir data;
         TempDir src;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        h.StartServer(config);
+        StartWithData(h, data);
         auto& ana = h.Join("ana");
         auto& bo = h.Join("bo");
 
@@ -1903,9 +1924,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        h.StartServer(config);
+        StartWithData(h, data);
         auto& ana = h.Join("ana");
         auto& bo = h.Join("bo");
         const Bytes png = Png(Gradient(640, 480));
@@ -1998,10 +2017,7 @@ TEST_SUITE("files")
         Harness h;
         TempDir data;
         TempDir src;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
-        proxy.Target(server.port);
+        StartProxied(h, proxy, data);
         auto& bo = h.Join("bo");
         auto& ana = JoinVia(h, proxy, "ana");
         const Bytes bytes = RandomBytes((std::size_t{1} << 20) + 5, 141);
@@ -2045,10 +2061,7 @@ TEST_SUITE("files")
         Harness h;
         TempDir data;
         TempDir src;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
-        proxy.Target(server.port);
+        auto& server = StartProxied(h, proxy, data);
         auto& bo = h.Join("bo");
         auto& ana = JoinVia(h, proxy, "ana");
         const Bytes bytes = RandomBytes(FileChunkBytes * 3, 151);
@@ -2084,10 +2097,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
-        proxy.Target(server.port);
+        StartProxied(h, proxy, data);
         auto& bo = h.Join("bo");
         auto& ana = JoinVia(h, proxy, "ana");
         const Bytes bytes = RandomBytes((std::size_t{2} << 20) + 99, 161);
@@ -2137,10 +2147,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
-        proxy.Target(server.port);
+        auto& server = StartProxied(h, proxy, data);
         auto& ana = JoinVia(h, proxy, "ana");
         const Bytes bytes = RandomBytes(std::size_t{24} << 20, 171);
         WriteFile(src.Path() / "restarted.bin", bytes);
@@ -2178,9 +2185,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
+        auto& server = StartWithData(h, data);
         auto& ana = h.Join("ana");
         auto& bo = h.Join("bo");
         const Bytes image = Jpeg(Gradient(1000, 600));
@@ -2237,9 +2242,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
+        auto& server = StartWithData(h, data);
         auto& ana = h.Join("ana");
         {
             auto& bo = h.Join("bo");
@@ -2265,9 +2268,7 @@ TEST_SUITE("files")
         Harness h;
         TempDir data;
         TempDir src;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        h.StartServer(config);
+        StartWithData(h, data);
         auto& ana = h.Join("ana");
         auto& bo = h.Join("bo");
         WriteFile(src.Path() / "a.txt", TextBytes("a"));
@@ -2318,11 +2319,9 @@ TEST_SUITE("files")
         CHECK_MESSAGE(Contains(t.error, "does not accept files"), t.error);
         auto raw = JoinRaw(h, "raw");
         raw->Send(net::FileOffer{1, "", "a.txt", 1});
-        const auto answer = NextAbout(*raw, 1);
-        const auto* abort = As<net::FileAbort>(answer);
-        REQUIRE(abort);
-        CHECK(abort->code == FileAbortCode::TooLarge);
-        CHECK_MESSAGE(Contains(abort->reason, "does not accept files"), abort->reason);
+        const net::FileAbort abort = ExpectAbort(*raw, 1);
+        CHECK(abort.code == FileAbortCode::TooLarge);
+        CHECK_MESSAGE(Contains(abort.reason, "does not accept files"), abort.reason);
     }
 
     TEST_CASE("file frames before joining get NotJoined and the connection closes")
@@ -2603,10 +2602,7 @@ TEST_SUITE("files")
         TempDir data;
         TempDir src;
         TempDir dl;
-        net::ServerConfig config;
-        config.dataDir = data.Path();
-        auto& server = h.StartServer(config);
-        proxy.Target(server.port);
+        auto& server = StartProxied(h, proxy, data);
         auto& ana = h.Join("ana");
         auto& bo = JoinVia(h, proxy, "bo");
         const Bytes bytes = RandomBytes(std::size_t{8} << 20, 251);
