@@ -210,7 +210,22 @@ void ClientFiles::SetConnection(std::shared_ptr<Connection> connection, std::uin
         down->requested = down->accepted = false;
     m_getsUnanswered.clear(); // answers to a lost connection's requests never come
     if (!Connected())
+    {
+        // paused until the connection is back (the speed starts afresh then)
+        for (auto& [id, up] : m_ups)
+            if (up->status.state == TransferStatus::State::Running)
+            {
+                up->status.state = TransferStatus::State::Waiting;
+                Report(*up, true);
+            }
+        for (auto& [id, down] : m_downs)
+            if (down->status.state == TransferStatus::State::Running)
+            {
+                down->status.state = TransferStatus::State::Waiting;
+                Report(*down, true);
+            }
         return;
+    }
     // resume: offer unfinished uploads again, ask for the rest of unfinished downloads
     std::vector<std::uint64_t> ups;
     for (auto& [id, up] : m_ups)

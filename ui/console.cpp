@@ -437,6 +437,9 @@ private:
         switch (t.state)
         {
         case S::Waiting:
+            if (t.done > 0) // it had started: the connection dropped
+                return (upload ? "sending " : "downloading ") + t.name + " paused at " +
+                       std::to_string(t.size ? static_cast<int>(t.done * 100 / t.size) : 0) + "%: waiting for the connection";
             return (upload ? "sending " : "downloading ") + what + "... (/cancel " + std::to_string(t.id) + " stops it)";
         case S::Running:
         {

@@ -583,7 +583,9 @@ void ChatView::DrawFile(ImDrawList* draw, const Line& line, const RowGeometry& g
         draw->AddRectFilled(barMin, ImVec2(barMin.x + (barMax.x - barMin.x) * std::clamp(fraction, 0.0f, 1.0f), barMax.y),
                             line.own ? theme::Rgb(0x7f, 0xe0, 0xf0) : theme::Frame, fs * 0.2f);
         std::string label;
-        if (t->status.state == S::Waiting)
+        if (t->status.state == S::Waiting && t->status.done > 0)
+            label = std::to_string(static_cast<int>(fraction * 100)) + "% \xC2\xB7 paused: waiting for the connection\xE2\x80\xA6";
+        else if (t->status.state == S::Waiting)
             label = t->status.direction == net::TransferDirection::Upload ? "waiting for the server\xE2\x80\xA6" : "starting\xE2\x80\xA6";
         else if (t->status.state == S::Checking)
             label = "checking\xE2\x80\xA6";
