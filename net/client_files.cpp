@@ -90,9 +90,16 @@ struct ClientFiles::DiskUpload // disk thread only
     }
 };
 
-struct ClientFiles::Up
+// What both directions report to the front ends, at most every ReportEvery.
+struct ClientFiles::Reported
 {
     TransferStatus status;
+    std::chrono::steady_clock::time_point lastReport{};
+    bool reportDue = false; // a report was held back by the rate limit
+};
+
+struct ClientFiles::Up : Reported
+{
     std::uint64_t sent = 0;      // bytes queued to the server
     std::uint64_t readOffset = 0; // bytes asked of the disk thread (ahead of `sent` by the reads in flight)
     bool endRead = false;         // the read that only finishes the hash was asked for
@@ -101,17 +108,14 @@ struct ClientFiles::Up
     bool ended = false;          // FileEnd sent
     std::uint64_t acceptGeneration = 0;
     std::shared_ptr<DiskUpload> disk = std::make_shared<DiskUpload>();
-    std::chrono::steady_clock::time_point lastReport{};
-    bool reportDue = false; // a report was held back by the rate limit
 };
 
 struct ClientFiles::DiskDownload : engine::PartFile // disk thread only
 {
 };
 
-struct ClientFiles::Down
+struct ClientFiles::Down : Reported
 {
-    TransferStatus status;
     std::array<std::uint8_t, 32> sha256{};
     std::filesystem::path dir;
     bool opened = false;        // the .part file is ready
@@ -121,8 +125,6 @@ struct ClientFiles::Down
     bool finishing = false;
     std::uint64_t expected = 0; // the next offset accepted from the network
     std::shared_ptr<DiskDownload> disk = std::make_shared<DiskDownload>();
-    std::chrono::steady_clock::time_point lastReport{};
-    bool reportDue = false;
 };
 
 ClientFiles::ClientFiles(asio::io_context& io, Emit emit, EmitThumb emitThumb)
@@ -150,26 +152,14 @@ void ClientFiles::Send(const Message& message)
         m_connection->Send(message);
 }
 
-void ClientFiles::Report(const Up& up, bool force)
+void ClientFiles::Report(Reported& r, bool force)
 {
     const auto now = std::chrono::steady_clock::now();
-    auto& u = const_cast<Up&>(up);
-    if (!force && now - u.lastReport < ReportEvery)
-        return (void)(u.reportDue = true, ScheduleReports());
-    u.lastReport = now;
-    u.reportDue = false;
-    m_emit(up.status);
-}
-
-void ClientFiles::Report(const Down& down, bool force)
-{
-    const auto now = std::chrono::steady_clock::now();
-    auto& d = const_cast<Down&>(down);
-    if (!force && now - d.lastReport < ReportEvery)
-        return (void)(d.reportDue = true, ScheduleReports());
-    d.lastReport = now;
-    d.reportDue = false;
-    m_emit(down.status);
+    if (!force && now - r.lastReport < ReportEvery)
+        return (void)(r.reportDue = true, ScheduleReports());
+    r.lastReport = now;
+    r.reportDue = false;
+    m_emit(r.status);
 }
 
 // A progress report held back by the rate limit goes out a little later, so a transfer that

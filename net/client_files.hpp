@@ -76,6 +76,7 @@ public:
 
 private:
     struct DiskUpload;
+    struct Reported;
     struct Up;
     struct DiskDownload;
     struct Down;
@@ -88,8 +89,7 @@ private:
     void FailUpload(std::uint64_t id, TransferStatus::State state, const std::string& why, bool tellServer);
     void FailDownload(std::uint64_t id, TransferStatus::State state, const std::string& why, bool tellServer,
                       bool removePart);
-    void Report(const Up& up, bool force = false);
-    void Report(const Down& down, bool force = false);
+    void Report(Reported& transfer, bool force = false);
     void ScheduleReports();
     bool AnswerToLatestGet(std::uint64_t id, bool accepted);
     Down* FindDown(std::uint64_t id, std::uint64_t serial);

@@ -22,13 +22,12 @@ FilePreview GuiPreviews::Preview(const Line& line)
     switch (e.state)
     {
     case State::Idle:
-        m_model.ForgetThumb(line.id);
-        m_model.WantThumb(line.id);
+        m_model.ForgetThumb(line.id); // an answer from before is stale
         m_client.RequestThumb(line.id);
         e.state = State::Requested;
         break;
     case State::Requested:
-        if (ThumbState* thumb = m_model.Thumb(line.id); thumb && thumb->kind != ThumbState::Kind::Requested)
+        if (ThumbState* thumb = m_model.Thumb(line.id))
         {
             if (thumb->kind == ThumbState::Kind::None)
             {

@@ -4,6 +4,7 @@
 // cut, cancelling, chat staying live beside a transfer, and image previews. Misbehaving
 // senders are raw sockets; a misbehaving server is a small fake one speaking the protocol.
 #include "harness.hpp"
+#include "test_images.hpp"
 
 #include "engine/clock.hpp"
 #include "engine/file_names.hpp"
@@ -11,7 +12,6 @@
 #include "engine/units.hpp"
 
 #include <doctest/doctest.h>
-#include <stb/stb_image_write.h>
 
 #include <algorithm>
 #include <array>
@@ -36,7 +36,6 @@ using State = net::TransferStatus::State;
 
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
 using Digest = std::array<std::uint8_t, 32>;
 
 // Big transfers get more time than the harness default (a sanitizer build is slow).
@@ -918,48 +917,11 @@ engine::DecodedImage Gradient(int width, int height)
     return image;
 }
 
-void AppendTo(void* context, void* data, int size)
-{
-    auto* out = static_cast<Bytes*>(context);
-    const auto* bytes = static_cast<const std::uint8_t*>(data);
-    out->insert(out->end(), bytes, bytes + size);
-}
-
 Bytes Png(const engine::DecodedImage& image)
 {
     Bytes png = engine::EncodePng(image);
     REQUIRE(!png.empty());
     return png;
-}
-
-Bytes Jpeg(const engine::DecodedImage& image)
-{
-    Bytes out;
-    REQUIRE(stbi_write_jpg_to_func(AppendTo, &out, image.width, image.height, 4, image.rgba.data(), 90));
-    return out;
-}
-
-Bytes Bmp(const engine::DecodedImage& image)
-{
-    Bytes rgb;
-    for (std::size_t i = 0; i < image.rgba.size(); i += 4)
-        rgb.insert(rgb.end(), image.rgba.begin() + static_cast<std::ptrdiff_t>(i),
-                   image.rgba.begin() + static_cast<std::ptrdiff_t>(i) + 3);
-    Bytes out;
-    REQUIRE(stbi_write_bmp_to_func(AppendTo, &out, image.width, image.height, 3, rgb.data()));
-    return out;
-}
-
-void PutLe16(Bytes& out, std::uint32_t v)
-{
-    out.push_back(static_cast<std::uint8_t>(v));
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-}
-
-void PutBe32(Bytes& out, std::uint32_t v)
-{
-    for (int shift = 24; shift >= 0; shift -= 8)
-        out.push_back(static_cast<std::uint8_t>(v >> shift));
 }
 
 // A GIF89a with a 256-colour palette whose LZW stream holds only literal codes: 9 bits each, with
@@ -1024,39 +986,10 @@ Bytes Gif(int width, int height)
     return gif;
 }
 
-std::uint32_t Crc32(const Bytes& bytes)
-{
-    std::uint32_t crc = 0xFFFFFFFFu;
-    for (const std::uint8_t byte : bytes)
-    {
-        crc ^= byte;
-        for (int bit = 0; bit < 8; ++bit)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
-void PngChunk(Bytes& png, const std::string& type, const Bytes& data)
-{
-    Bytes typed(type.begin(), type.end());
-    typed.insert(typed.end(), data.begin(), data.end());
-    PutBe32(png, static_cast<std::uint32_t>(data.size()));
-    png.insert(png.end(), typed.begin(), typed.end());
-    PutBe32(png, Crc32(typed));
-}
-
 // A well-formed PNG whose header claims width x height pixels over a tiny compressed stream.
 Bytes PngClaiming(std::uint32_t width, std::uint32_t height)
 {
-    Bytes png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    Bytes ihdr;
-    PutBe32(ihdr, width);
-    PutBe32(ihdr, height);
-    ihdr.insert(ihdr.end(), {8, 6, 0, 0, 0});
-    PngChunk(png, "IHDR", ihdr);
-    PngChunk(png, "IDAT", {0x78, 0x01, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01});
-    PngChunk(png, "IEND", {});
-    return png;
+    return PngWith(width, height, {0x78, 0x01, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01});
 }
 
 // The preview's size must keep the image's aspect (to a pixel) with the longest side at most 480
@@ -1874,11 +1807,11 @@ TEST_SUITE("files")
         };
         const std::vector<Case> cases{
             {"wide.png", Png(Gradient(800, 300)), 800, 300, "image/png"},
-            {"tall.jpg", Jpeg(Gradient(300, 700)), 300, 700, "image/jpeg"},
+            {"tall.jpg", WriteJpeg(Gradient(300, 700), 90), 300, 700, "image/jpeg"},
             {"wide.gif", Gif(600, 250), 600, 250, "image/gif"},
-            {"odd.bmp", Bmp(Gradient(999, 333)), 999, 333, "image/bmp"},
+            {"odd.bmp", WriteBmp(Gradient(999, 333), 3), 999, 333, "image/bmp"},
             {"small.png", Png(Gradient(120, 80)), 120, 80, "image/png"},
-            {"square.jpeg", Jpeg(Gradient(481, 481)), 481, 481, "image/jpeg"},
+            {"square.jpeg", WriteJpeg(Gradient(481, 481), 90), 481, 481, "image/jpeg"},
         };
         for (const auto& c : cases)
         {
@@ -1997,7 +1930,7 @@ TEST_SUITE("files")
         CHECK(picture.kind == ChatKind::Private);
         CheckThumbSize(*picture.file, 960, 540);
         bo.client.RequestThumb(picture.id);
-        h.WaitUntil([&] { return bo.model.Thumb(picture.id) && bo.model.Thumb(picture.id)->kind != ui::ThumbState::Kind::Requested; },
+        h.WaitUntil([&] { return bo.model.Thumb(picture.id) != nullptr; },
                     "the preview");
         CHECK(bo.model.Thumb(picture.id)->kind == ui::ThumbState::Kind::Arrived);
         const fs::path savedPicture = Fetch(h, bo, picture, dl.Path());
@@ -2188,7 +2121,7 @@ TEST_SUITE("files")
         auto& server = StartWithData(h, data);
         auto& ana = h.Join("ana");
         auto& bo = h.Join("bo");
-        const Bytes image = Jpeg(Gradient(1000, 600));
+        const Bytes image = WriteJpeg(Gradient(1000, 600), 90);
         const Bytes secret = RandomBytes(5000, 181);
         WriteFile(src.Path() / "photo.jpg", image);
         WriteFile(src.Path() / "secret.bin", secret);
@@ -2214,7 +2147,7 @@ TEST_SUITE("files")
         const fs::path savedPhoto = Fetch(h, dee, deeChats[0], dl.Path());
         CHECK(CompareFile(savedPhoto, image).empty());
         dee.client.RequestThumb(photo.id);
-        h.WaitUntil([&] { return dee.model.Thumb(photo.id) && dee.model.Thumb(photo.id)->kind != ui::ThumbState::Kind::Requested; },
+        h.WaitUntil([&] { return dee.model.Thumb(photo.id) != nullptr; },
                     "the preview after the restart");
         REQUIRE(dee.model.Thumb(photo.id)->kind == ui::ThumbState::Kind::Arrived);
         const auto decoded = engine::DecodeImage(dee.model.Thumb(photo.id)->png);

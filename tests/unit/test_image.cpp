@@ -1,9 +1,10 @@
 // Unit tests for engine/image: sniffing, decoding each format, JPEG EXIF orientation, thumbnails,
-// PNG encoding and a hostile corpus. Every test image is generated here; no binary file is committed.
+// PNG encoding and a hostile corpus. Every test image is generated here or in test_images.hpp; no binary
+// file is committed.
 #include "engine/image.hpp"
+#include "test_images.hpp"
 
 #include <doctest/doctest.h>
-#include <stb/stb_image_write.h>
 
 #include <array>
 #include <chrono>
@@ -17,10 +18,9 @@
 #include <vector>
 
 using namespace obrol::engine;
+using namespace obrol::test;
 
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
 
 struct Rgba
 {
@@ -110,40 +110,6 @@ DecodedImage RedLeftColumn()
     return image;
 }
 
-// [SECTION] Writing files with stb_image_write
-
-void Append(void* context, void* data, int size)
-{
-    auto* out = static_cast<Bytes*>(context);
-    const auto* bytes = static_cast<const std::uint8_t*>(data);
-    out->insert(out->end(), bytes, bytes + size);
-}
-
-Bytes WritePng(const DecodedImage& image)
-{
-    Bytes out;
-    REQUIRE(stbi_write_png_to_func(Append, &out, image.width, image.height, 4, image.rgba.data(), image.width * 4));
-    return out;
-}
-
-Bytes WriteJpeg(const DecodedImage& image, int quality = 100)
-{
-    Bytes out;
-    REQUIRE(stbi_write_jpg_to_func(Append, &out, image.width, image.height, 4, image.rgba.data(), quality));
-    return out;
-}
-
-Bytes WriteBmp(const DecodedImage& image, int components)
-{
-    std::vector<std::uint8_t> pixels;
-    for (std::size_t i = 0; i < image.rgba.size(); i += 4)
-        pixels.insert(pixels.end(), image.rgba.begin() + static_cast<std::ptrdiff_t>(i),
-                      image.rgba.begin() + static_cast<std::ptrdiff_t>(i) + components);
-    Bytes out;
-    REQUIRE(stbi_write_bmp_to_func(Append, &out, image.width, image.height, components, pixels.data()));
-    return out;
-}
-
 // [SECTION] Hand-made files
 
 // GIF89a, 2x2, a two-entry global colour table (red, blue), pixels 0 1 / 1 0. The LZW data uses
@@ -154,66 +120,6 @@ const Bytes TinyGif{
     0x2C, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x02, 0x00, 0x00,             // image descriptor 2x2 at 0,0
     0x02, 0x03, 0x44, 0x02, 0x05, 0x00,                                     // LZW size 2, one 3-byte sub-block
     0x3B};
-
-void PutBe16(Bytes& out, std::uint32_t v)
-{
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v));
-}
-
-void PutBe32(Bytes& out, std::uint32_t v)
-{
-    PutBe16(out, v >> 16);
-    PutBe16(out, v & 0xFFFF);
-}
-
-void PutLe16(Bytes& out, std::uint32_t v)
-{
-    out.push_back(static_cast<std::uint8_t>(v));
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-}
-
-void PutLe32(Bytes& out, std::uint32_t v)
-{
-    PutLe16(out, v & 0xFFFF);
-    PutLe16(out, v >> 16);
-}
-
-std::uint32_t Crc32(const Bytes& bytes)
-{
-    std::uint32_t crc = 0xFFFFFFFFu;
-    for (const std::uint8_t byte : bytes)
-    {
-        crc ^= byte;
-        for (int bit = 0; bit < 8; ++bit)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
-Bytes PngChunk(std::string_view type, const Bytes& data)
-{
-    Bytes typed(type.begin(), type.end());
-    typed.insert(typed.end(), data.begin(), data.end());
-    Bytes chunk;
-    PutBe32(chunk, static_cast<std::uint32_t>(data.size()));
-    chunk.insert(chunk.end(), typed.begin(), typed.end());
-    PutBe32(chunk, Crc32(typed));
-    return chunk;
-}
-
-// An 8-bit RGBA PNG with the given header size and IDAT payload, every CRC valid.
-Bytes PngWith(std::uint32_t width, std::uint32_t height, const Bytes& idat)
-{
-    Bytes png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    Bytes ihdr;
-    PutBe32(ihdr, width);
-    PutBe32(ihdr, height);
-    ihdr.insert(ihdr.end(), {8, 6, 0, 0, 0});
-    for (const Bytes& chunk : {PngChunk("IHDR", ihdr), PngChunk("IDAT", idat), PngChunk("IEND", {})})
-        png.insert(png.end(), chunk.begin(), chunk.end());
-    return png;
-}
 
 // A zlib stream of one fixed-Huffman block: a zero byte, then `repeats` copies of "258 bytes at
 // distance 1". Each repeat costs 13 bits, so it inflates about 160 times its size in zeros.

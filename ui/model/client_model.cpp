@@ -216,11 +216,6 @@ const std::filesystem::path* ClientModel::SavedPath(std::uint64_t fileId) const
     return t && t->status.state == net::TransferStatus::State::Done ? &t->status.path : nullptr;
 }
 
-bool ClientModel::WantThumb(std::uint64_t fileId)
-{
-    return m_thumbs.try_emplace(fileId).second;
-}
-
 ThumbState* ClientModel::Thumb(std::uint64_t fileId)
 {
     auto it = m_thumbs.find(fileId);

@@ -51,10 +51,10 @@ struct TransferView
     }
 };
 
-// What the UI knows about a file message's preview.
+// A file message's preview as the server answered it.
 struct ThumbState
 {
-    enum class Kind { Requested, Arrived, None } kind = Kind::Requested;
+    enum class Kind { Arrived, None } kind = Kind::None;
     std::vector<std::uint8_t> png; // Arrived: until the UI takes it for decoding
 };
 
@@ -100,8 +100,7 @@ public:
     std::size_t ActiveTransfers() const;
     // Where a downloaded file was saved in this run, if it was.
     const std::filesystem::path* SavedPath(std::uint64_t fileId) const;
-    // Previews: the UI asks once per file (true when it should send the request now).
-    bool WantThumb(std::uint64_t fileId);
+    // Previews that arrived (Thumb events), until the UI takes them.
     ThumbState* Thumb(std::uint64_t fileId);
     void ForgetThumb(std::uint64_t fileId) { m_thumbs.erase(fileId); }
     // Finds the line of a file message (by message id) in any conversation.
