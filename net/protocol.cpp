@@ -82,8 +82,51 @@ template <> constexpr FrameType TypeOf<FileAbort>() { return FrameType::FileAbor
 template <> constexpr FrameType TypeOf<FileGet>() { return FrameType::FileGet; }
 template <> constexpr FrameType TypeOf<ThumbGet>() { return FrameType::ThumbGet; }
 template <> constexpr FrameType TypeOf<Thumb>() { return FrameType::Thumb; }
+template <> constexpr FrameType TypeOf<Challenge>() { return FrameType::Challenge; }
+template <> constexpr FrameType TypeOf<Proof>() { return FrameType::Proof; }
+template <> constexpr FrameType TypeOf<RoomJoin>() { return FrameType::RoomJoin; }
+template <> constexpr FrameType TypeOf<RoomPart>() { return FrameType::RoomPart; }
+template <> constexpr FrameType TypeOf<RoomTopic>() { return FrameType::RoomTopic; }
+template <> constexpr FrameType TypeOf<RoomState>() { return FrameType::RoomState; }
+template <> constexpr FrameType TypeOf<RoomListRequest>() { return FrameType::RoomListRequest; }
+template <> constexpr FrameType TypeOf<RoomList>() { return FrameType::RoomList; }
 
-void Put(Writer& w, const Hello& m) { w.U16(m.version); w.Str(m.nick); w.Str(m.software); }
+void Put(Writer& w, const Target& t) { w.U8(static_cast<std::uint8_t>(t.kind)); w.Str(t.name); }
+void Put(Writer& w, const RoomInfo& m)
+{
+    w.Str(m.name);
+    w.Str(m.topic);
+    w.U32(m.memberCount);
+    w.U32(static_cast<std::uint32_t>(m.members.size()));
+    for (const auto& nick : m.members)
+        w.Str(nick);
+    w.U8(m.member ? 1 : 0);
+}
+void PutRooms(Writer& w, const std::vector<RoomInfo>& rooms)
+{
+    w.U32(static_cast<std::uint32_t>(rooms.size()));
+    for (const auto& room : rooms)
+        Put(w, room);
+}
+
+void Put(Writer& w, const Hello& m)
+{
+    w.U16(m.version);
+    w.Str(m.nick);
+    w.Str(m.software);
+    if (m.version < 3)
+        return; // the version-2 layout ends here
+    w.U16(m.minVersion);
+    w.Raw(m.publicKey);
+}
+void Put(Writer& w, const Challenge& m) { w.U16(m.version); w.Raw(m.nonce); }
+void Put(Writer& w, const Proof& m) { w.Raw(m.signature); }
+void Put(Writer& w, const RoomJoin& m) { w.Str(m.room); }
+void Put(Writer& w, const RoomPart& m) { w.Str(m.room); w.Str(m.reason); }
+void Put(Writer& w, const RoomTopic& m) { w.Str(m.room); w.Str(m.topic); }
+void Put(Writer& w, const RoomState& m) { Put(w, m.room); }
+void Put(Writer&, const RoomListRequest&) {}
+void Put(Writer& w, const RoomList& m) { PutRooms(w, m.rooms); }
 void Put(Writer& w, const Welcome& m)
 {
     w.U16(m.version);
@@ -96,16 +139,17 @@ void Put(Writer& w, const Welcome& m)
     for (const auto& u : m.users)
         w.Str(u);
     w.U64(m.maxFileBytes);
+    PutRooms(w, m.rooms);
 }
 void Put(Writer& w, const Refuse& m) { w.U8(static_cast<std::uint8_t>(m.code)); w.Str(m.reason); }
-void Put(Writer& w, const Say& m) { w.U64(m.clientMsgId); w.Str(m.to); w.Str(m.text); }
+void Put(Writer& w, const Say& m) { w.U64(m.clientMsgId); Put(w, m.to); w.Str(m.text); }
 void Put(Writer& w, const Chat& m)
 {
     w.U64(m.id);
     w.I64(m.timeMs);
     w.U8(static_cast<std::uint8_t>(m.kind));
     w.Str(m.from);
-    w.Str(m.to);
+    Put(w, m.to);
     w.Str(m.text);
     w.U8(m.file ? 1 : 0);
     if (m.file)
@@ -134,15 +178,15 @@ void PutChats(Writer& w, const std::vector<Chat>& chats)
 void Put(Writer& w, const History& m)
 {
     w.U8(static_cast<std::uint8_t>(m.reason));
-    w.Str(m.conversation);
+    Put(w, m.conversation);
     w.U8(m.more ? 1 : 0);
     w.U64(m.unreadAfter);
     PutChats(w, m.chats);
 }
-void Put(Writer& w, const HistoryRequest& m) { w.Str(m.conversation); w.U64(m.beforeId); w.U32(m.limit); w.U8(m.around ? 1 : 0); }
+void Put(Writer& w, const HistoryRequest& m) { Put(w, m.conversation); w.U64(m.beforeId); w.U32(m.limit); w.U8(m.around ? 1 : 0); }
 void Put(Writer& w, const SearchRequest& m) { w.U64(m.token); w.Str(m.query); w.U32(m.limit); }
 void Put(Writer& w, const SearchResults& m) { w.U64(m.token); PutChats(w, m.chats); }
-void Put(Writer& w, const FileOffer& m) { w.U64(m.id); w.Str(m.to); w.Str(m.name); w.U64(m.size); }
+void Put(Writer& w, const FileOffer& m) { w.U64(m.id); Put(w, m.to); w.Str(m.name); w.U64(m.size); }
 void Put(Writer& w, const FileAccept& m) { w.U64(m.id); w.U64(m.offset); w.U8(static_cast<std::uint8_t>(m.direction)); }
 void Put(Writer& w, const FileChunk& m)
 {
@@ -268,10 +312,20 @@ public:
             error = e;
     }
 
+    // After the last field: the extension area (u16 tag, u32 length, bytes; to the end). No tag
+    // is known yet, so every well-formed entry is skipped; a malformed area is TrailingBytes.
     DecodeError Finish()
     {
-        if (error == DecodeError::None && m_pos != m_in.size())
-            error = DecodeError::TrailingBytes;
+        while (error == DecodeError::None && m_pos != m_in.size())
+        {
+            if (Remaining() < ExtensionHeaderBytes)
+                return error = DecodeError::TrailingBytes;
+            Big(2);
+            const std::uint64_t length = Big(4);
+            if (length > Remaining())
+                return error = DecodeError::TrailingBytes;
+            m_pos += static_cast<std::size_t>(length);
+        }
         return error;
     }
 
@@ -306,7 +360,56 @@ template <class E> E Enum(Reader& r, std::uint8_t max, std::uint8_t min = 0)
 
 bool Flag(Reader& r);
 
-void Get(Reader& r, Hello& m) { m.version = r.U16(); m.nick = r.Str(MaxNickBytes); m.software = r.Str(256); }
+void Get(Reader& r, Target& t)
+{
+    t.kind = Enum<TargetKind>(r, 1);
+    t.name = r.Str(t.kind == TargetKind::Room ? MaxRoomBytes : MaxNickBytes);
+}
+void Get(Reader& r, RoomInfo& m)
+{
+    m.name = r.Str(MaxRoomBytes);
+    m.topic = r.Str(MaxTopicBytes);
+    m.memberCount = r.U32();
+    const std::uint32_t count = r.U32();
+    // each name needs at least its 4-byte length: reject impossible counts before allocating
+    if (r.error == DecodeError::None && count > r.Remaining() / 4)
+        return r.Fail(DecodeError::BadLength);
+    m.members.reserve(count);
+    for (std::uint32_t i = 0; i < count && r.error == DecodeError::None; ++i)
+        m.members.push_back(r.Str(MaxNickBytes));
+    m.member = Flag(r);
+}
+void GetRooms(Reader& r, std::vector<RoomInfo>& rooms)
+{
+    const std::uint32_t count = r.U32();
+    // a RoomInfo takes at least 4+4+4+4+1 bytes
+    if (r.error == DecodeError::None && count > r.Remaining() / 17)
+        return r.Fail(DecodeError::BadLength);
+    rooms.resize(count);
+    for (std::uint32_t i = 0; i < count && r.error == DecodeError::None; ++i)
+        Get(r, rooms[i]);
+}
+void Get(Reader& r, Hello& m)
+{
+    m.version = r.U16();
+    m.nick = r.Str(MaxNickBytes);
+    m.software = r.Str(256);
+    if (r.error != DecodeError::None || m.version < 3)
+    {
+        m.minVersion = m.version; // a version-2 Hello: answered with a refusal that says what to upgrade
+        return;
+    }
+    m.minVersion = r.U16();
+    r.Raw(m.publicKey);
+}
+void Get(Reader& r, Challenge& m) { m.version = r.U16(); r.Raw(m.nonce); }
+void Get(Reader& r, Proof& m) { r.Raw(m.signature); }
+void Get(Reader& r, RoomJoin& m) { m.room = r.Str(MaxRoomBytes); }
+void Get(Reader& r, RoomPart& m) { m.room = r.Str(MaxRoomBytes); m.reason = r.Str(4096); }
+void Get(Reader& r, RoomTopic& m) { m.room = r.Str(MaxRoomBytes); m.topic = r.Str(MaxTopicBytes); }
+void Get(Reader& r, RoomState& m) { Get(r, m.room); }
+void Get(Reader&, RoomListRequest&) {}
+void Get(Reader& r, RoomList& m) { GetRooms(r, m.rooms); }
 void Get(Reader& r, Welcome& m)
 {
     m.version = r.U16();
@@ -326,16 +429,20 @@ void Get(Reader& r, Welcome& m)
     for (std::uint32_t i = 0; i < count && r.error == DecodeError::None; ++i)
         m.users.push_back(r.Str(MaxNickBytes));
     m.maxFileBytes = r.U64();
+    GetRooms(r, m.rooms);
 }
-void Get(Reader& r, Refuse& m) { m.code = Enum<RefuseCode>(r, 5, 1); m.reason = r.Str(4096); }
-void Get(Reader& r, Say& m) { m.clientMsgId = r.U64(); m.to = r.Str(MaxNickBytes); m.text = r.Str(MaxFramePayload); }
+void Get(Reader& r, Refuse& m) { m.code = Enum<RefuseCode>(r, 7, 1); m.reason = r.Str(4096); }
+void Get(Reader& r, Say& m) { m.clientMsgId = r.U64(); Get(r, m.to); m.text = r.Str(MaxFramePayload); }
 void Get(Reader& r, Chat& m)
 {
     m.id = r.U64();
     m.timeMs = r.I64();
-    m.kind = Enum<ChatKind>(r, 4);
+    m.kind = Enum<ChatKind>(r, 7);
     m.from = r.Str(MaxNickBytes);
-    m.to = r.Str(MaxNickBytes);
+    Get(r, m.to);
+    // a private message goes to a person, everything else happens in a room
+    if (r.error == DecodeError::None && m.to.IsPerson() != (m.kind == ChatKind::Private))
+        return r.Fail(DecodeError::BadValue);
     m.text = r.Str(MaxFramePayload);
     if (Flag(r))
     {
@@ -352,7 +459,7 @@ void Get(Reader& r, Chat& m)
     }
 }
 void Get(Reader& r, Ack& m) { m.clientMsgId = r.U64(); m.id = r.U64(); m.timeMs = r.I64(); }
-void Get(Reader& r, Error& m) { m.code = Enum<ErrorCode>(r, 7, 1); m.clientMsgId = r.U64(); m.text = r.Str(4096); }
+void Get(Reader& r, Error& m) { m.code = Enum<ErrorCode>(r, 11, 1); m.clientMsgId = r.U64(); m.text = r.Str(4096); }
 void Get(Reader& r, Ping& m) { m.token = r.U64(); }
 void Get(Reader& r, Pong& m) { m.token = r.U64(); }
 void Get(Reader& r, Bye& m) { m.reason = Enum<ByeReason>(r, 5); m.text = r.Str(4096); }
@@ -380,15 +487,15 @@ void GetChats(Reader& r, std::vector<Chat>& chats)
 void Get(Reader& r, History& m)
 {
     m.reason = Enum<HistoryReason>(r, 3);
-    m.conversation = r.Str(MaxNickBytes);
+    Get(r, m.conversation);
     m.more = Flag(r);
     m.unreadAfter = r.U64();
     GetChats(r, m.chats);
 }
-void Get(Reader& r, HistoryRequest& m) { m.conversation = r.Str(MaxNickBytes); m.beforeId = r.U64(); m.limit = r.U32(); m.around = Flag(r); }
+void Get(Reader& r, HistoryRequest& m) { Get(r, m.conversation); m.beforeId = r.U64(); m.limit = r.U32(); m.around = Flag(r); }
 void Get(Reader& r, SearchRequest& m) { m.token = r.U64(); m.query = r.Str(1024); m.limit = r.U32(); }
 void Get(Reader& r, SearchResults& m) { m.token = r.U64(); GetChats(r, m.chats); }
-void Get(Reader& r, FileOffer& m) { m.id = r.U64(); m.to = r.Str(MaxNickBytes); m.name = r.Str(MaxFileNameBytes); m.size = r.U64(); }
+void Get(Reader& r, FileOffer& m) { m.id = r.U64(); Get(r, m.to); m.name = r.Str(MaxFileNameBytes); m.size = r.U64(); }
 void Get(Reader& r, FileAccept& m) { m.id = r.U64(); m.offset = r.U64(); m.direction = Enum<TransferDirection>(r, 1); }
 void Get(Reader& r, FileChunk& m) { m.id = r.U64(); m.offset = r.U64(); m.bytes = r.Bytes(FileChunkBytes); }
 void Get(Reader& r, FileProgress& m) { m.id = r.U64(); m.direction = Enum<TransferDirection>(r, 1); m.received = r.U64(); }
@@ -455,6 +562,14 @@ DecodeError DecodePayload(std::uint8_t type, std::span<const std::uint8_t> paylo
     case FrameType::FileGet: return DecodeAs<FileGet>(payload, out);
     case FrameType::ThumbGet: return DecodeAs<ThumbGet>(payload, out);
     case FrameType::Thumb: return DecodeAs<Thumb>(payload, out);
+    case FrameType::Challenge: return DecodeAs<Challenge>(payload, out);
+    case FrameType::Proof: return DecodeAs<Proof>(payload, out);
+    case FrameType::RoomJoin: return DecodeAs<RoomJoin>(payload, out);
+    case FrameType::RoomPart: return DecodeAs<RoomPart>(payload, out);
+    case FrameType::RoomTopic: return DecodeAs<RoomTopic>(payload, out);
+    case FrameType::RoomState: return DecodeAs<RoomState>(payload, out);
+    case FrameType::RoomListRequest: return DecodeAs<RoomListRequest>(payload, out);
+    case FrameType::RoomList: return DecodeAs<RoomList>(payload, out);
     case FrameType::SayAgain:
     {
         const DecodeError e = DecodeAs<Say>(payload, out);
@@ -534,6 +649,25 @@ const char* DecodeErrorName(DecodeError error)
     return "unknown error";
 }
 
+bool Target::IsEveryone() const
+{
+    return kind == TargetKind::Room && engine::FoldCase(name) == EveryoneRoom;
+}
+
+std::vector<std::uint8_t> ProofMessage(const std::array<std::uint8_t, 32>& nonce, const PublicKey& key,
+                                       const std::string& nick)
+{
+    static constexpr char Context[] = "obrol-login-v3"; // with its terminating 0x00
+    std::vector<std::uint8_t> out(Context, Context + sizeof(Context));
+    out.insert(out.end(), nonce.begin(), nonce.end());
+    out.insert(out.end(), key.begin(), key.end());
+    const auto length = static_cast<std::uint32_t>(nick.size());
+    for (int i = 3; i >= 0; --i)
+        out.push_back(static_cast<std::uint8_t>(length >> (8 * i)));
+    out.insert(out.end(), nick.begin(), nick.end());
+    return out;
+}
+
 const char* ChatKindName(ChatKind kind)
 {
     switch (kind)
@@ -543,6 +677,9 @@ const char* ChatKindName(ChatKind kind)
     case ChatKind::Announce: return "announce";
     case ChatKind::Join: return "join";
     case ChatKind::Leave: return "leave";
+    case ChatKind::RoomJoin: return "room-join";
+    case ChatKind::RoomLeave: return "room-leave";
+    case ChatKind::Topic: return "topic";
     }
     return "?";
 }

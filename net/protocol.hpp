@@ -13,7 +13,8 @@
 
 namespace obrol::net {
 
-constexpr std::uint16_t ProtocolVersion = 2;
+constexpr std::uint16_t ProtocolVersion = 3;    // the newest version this build speaks
+constexpr std::uint16_t MinProtocolVersion = 3; // the oldest one it still serves
 constexpr std::size_t HeaderBytes = 5;                // u32 payload length (big-endian) + u8 type
 constexpr std::uint32_t MaxFramePayload = 1u << 20;   // 1 MiB: anything longer is a protocol error
 constexpr std::size_t MaxTextBytes = std::size_t{16} * 1024;       // one chat message
@@ -21,6 +22,9 @@ constexpr std::size_t MaxNickBytes = 128;             // 32 code points of up to
 constexpr std::size_t MaxFileNameBytes = 1024;        // as offered; receivers shorten it further
 constexpr std::uint32_t FileChunkBytes = 256u * 1024; // file data travels in chunks of at most this
 constexpr std::uint64_t DefaultMaxFileBytes = std::uint64_t{1} << 30; // 1 GiB unless the server says otherwise
+constexpr std::size_t MaxRoomBytes = 128;             // a room name: 32 code points of up to 4 bytes
+constexpr std::size_t MaxTopicBytes = 1024;
+constexpr const char* EveryoneRoom = "everyone";      // the room everyone is in (it cannot be left)
 
 enum class FrameType : std::uint8_t
 {
@@ -28,6 +32,8 @@ enum class FrameType : std::uint8_t
     Welcome = 0x02,
     Refuse = 0x03,
     Resume = 0x04,
+    Challenge = 0x05, // server -> client: prove you hold the key you named in Hello
+    Proof = 0x06,     // client -> server: the signature
     Say = 0x10,
     Chat = 0x11,
     Ack = 0x12,
@@ -49,11 +55,28 @@ enum class FrameType : std::uint8_t
     FileGet = 0x36,      // client -> server: send me this file from this offset
     ThumbGet = 0x37,     // client -> server: send me this file's preview
     Thumb = 0x38,        // server -> client: a preview (PNG)
+    RoomJoin = 0x40,     // client -> server: join (and create, if new) a room
+    RoomPart = 0x41,     // client -> server: leave a room
+    RoomTopic = 0x42,    // client -> server: set a room's topic
+    RoomState = 0x43,    // server -> client: a room you are in, with its members
+    RoomListRequest = 0x44, // client -> server: which rooms exist?
+    RoomList = 0x45,     // server -> client: every room with its member count
 };
 
-enum class ChatKind : std::uint8_t { Public = 0, Private = 1, Announce = 2, Join = 3, Leave = 4 };
+// Join/Leave: a user came online / went offline (records of the everyone room). RoomJoin/RoomLeave:
+// a user joined / left a room (membership outlives connections). Topic: text is the new topic.
+enum class ChatKind : std::uint8_t { Public = 0, Private = 1, Announce = 2, Join = 3, Leave = 4, RoomJoin = 5, RoomLeave = 6, Topic = 7 };
 
-enum class RefuseCode : std::uint8_t { NickTaken = 1, NickInvalid = 2, VersionMismatch = 3, ServerFull = 4, BadHello = 5 };
+enum class RefuseCode : std::uint8_t
+{
+    NickTaken = 1,
+    NickInvalid = 2,
+    VersionMismatch = 3,
+    ServerFull = 4,
+    BadHello = 5,
+    NickOwned = 6, // the nickname belongs to another identity key
+    BadProof = 7,  // the signature does not prove the key
+};
 
 enum class ErrorCode : std::uint8_t
 {
@@ -64,6 +87,10 @@ enum class ErrorCode : std::uint8_t
     BadFrame = 5,      // malformed frame; the connection closes after this error
     FrameTooLarge = 6, // oversize frame; the connection closes after this error
     StorageFailed = 7, // the server could not store the message (e.g. its disk is full); it was not delivered
+    UnknownRoom = 8,   // no room of that name
+    InvalidName = 9,   // a room name that breaks the rules (RoomJoin)
+    NotAMember = 10,   // a message, topic, history or part for a room this user is not in
+    NotAllowed = 11,   // e.g. leaving the everyone room
 };
 
 enum class TransferDirection : std::uint8_t { Upload = 0, Download = 1 };
@@ -81,12 +108,64 @@ enum class FileAbortCode : std::uint8_t
 
 enum class ByeReason : std::uint8_t { Quit = 0, ServerStopping = 1, Kicked = 2, Timeout = 3, SlowReader = 4, ProtocolError = 5 };
 
-// Client -> server: first frame on a connection.
+using PublicKey = std::array<std::uint8_t, 32>; // Ed25519, raw
+using Signature = std::array<std::uint8_t, 64>; // Ed25519, raw
+
+// Where a message goes or which conversation is meant: a room, or one person (private).
+enum class TargetKind : std::uint8_t { Room = 0, Person = 1 };
+
+struct Target
+{
+    TargetKind kind = TargetKind::Room;
+    std::string name = EveryoneRoom; // the room's name (without '#'), or the person's nickname
+
+    static Target Room(std::string name) { return {TargetKind::Room, std::move(name)}; }
+    static Target Person(std::string nick) { return {TargetKind::Person, std::move(nick)}; }
+    static Target Everyone() { return {}; }
+    bool IsRoom() const { return kind == TargetKind::Room; }
+    bool IsPerson() const { return kind == TargetKind::Person; }
+    bool IsEveryone() const; // the everyone room (case-insensitive)
+    friend bool operator==(const Target&, const Target&) = default;
+};
+
+// Client -> server: first frame on a connection (after an optional Resume).
 struct Hello
 {
-    std::uint16_t version = ProtocolVersion;
+    std::uint16_t version = ProtocolVersion; // the newest version the client speaks
     std::string nick;
-    std::string software; // e.g. "obrol 0.1.0", for the server's log
+    std::string software;                    // e.g. "obrol 0.1.0", for the server's log
+    // From version 3 on (a version-2 Hello ends after `software`):
+    std::uint16_t minVersion = MinProtocolVersion; // the oldest version the client speaks
+    PublicKey publicKey{};                   // the client's identity key; its owner answers the Challenge
+};
+
+// Server -> client, answering a Hello it can serve: sign this to prove the key.
+struct Challenge
+{
+    std::uint16_t version = ProtocolVersion; // the version the server chose for this connection
+    std::array<std::uint8_t, 32> nonce{};    // fresh random bytes for this connection
+};
+
+// Client -> server: Ed25519 signature of ProofMessage(nonce, publicKey, nick).
+struct Proof
+{
+    Signature signature{};
+};
+
+// The bytes a Proof signs: "obrol-login-v3" 0x00, the nonce, the public key, the nickname as a
+// string field (u32 length + UTF-8) exactly as sent in Hello.
+std::vector<std::uint8_t> ProofMessage(const std::array<std::uint8_t, 32>& nonce, const PublicKey& key,
+                                       const std::string& nick);
+
+// A room as the server describes it.
+struct RoomInfo
+{
+    std::string name;
+    std::string topic;
+    std::uint32_t memberCount = 0;    // everyone: users online; other rooms: members (online or not)
+    std::vector<std::string> members; // RoomState: every member, sorted case-insensitively (everyone: empty); RoomList: empty
+    bool member = false;              // RoomList: whether the asking user is in it
+    friend bool operator==(const RoomInfo&, const RoomInfo&) = default;
 };
 
 // Server -> client: the handshake succeeded.
@@ -100,6 +179,7 @@ struct Welcome
     std::uint32_t maxTextBytes = MaxTextBytes;
     std::vector<std::string> users; // everyone online, including this client
     std::uint64_t maxFileBytes = DefaultMaxFileBytes; // the server refuses larger files (0: no files at all)
+    std::vector<RoomInfo> rooms;    // the rooms this user is in, everyone first, with their members
 };
 
 // Server -> client: the handshake failed; the server closes the connection after it.
@@ -116,11 +196,11 @@ struct Resume
     std::uint64_t lastSeenId = 0; // the newest message id the client has; the server sends everything after it
 };
 
-// Client -> server: a message to everyone (to empty) or to one user.
+// Client -> server: a message to a room or to one user.
 struct Say
 {
     std::uint64_t clientMsgId = 0; // unique per sender nick: a resend with the same id is never stored twice
-    std::string to;
+    Target to;
     std::string text;
     bool resend = false;           // encoded as FrameType::SayAgain
 };
@@ -145,9 +225,9 @@ struct Chat
     std::uint64_t id = 0;
     std::int64_t timeMs = 0;
     ChatKind kind = ChatKind::Public;
-    std::string from; // sender (Join/Leave: who); empty for announcements
-    std::string to;   // recipient of a private message, otherwise empty
-    std::string text; // message text; Leave: the reason; a file: its name
+    std::string from; // sender (Join/Leave/RoomJoin/RoomLeave/Topic: who); empty for announcements
+    Target to;        // Private: the recipient (a Person); every other kind: its room (Join/Leave/Announce: everyone)
+    std::string text; // message text; Leave/RoomLeave: the reason; Topic: the new topic; a file: its name
     std::optional<FileInfo> file = std::nullopt; // Public/Private only
 };
 
@@ -176,7 +256,7 @@ enum class HistoryReason : std::uint8_t { Join = 0, Resume = 1, Page = 2, Around
 struct History
 {
     HistoryReason reason = HistoryReason::Join;
-    std::string conversation;     // Page/Around: "" Everyone or the private partner; Join/Resume: ""
+    Target conversation;          // Page/Around: the conversation asked for; Join/Resume: everyone (they mix conversations)
     bool more = false;            // Join/Page/Around: older ones exist; Resume: newer ones follow (ask with Resume)
     std::uint64_t unreadAfter = 0; // Join/Resume: messages with a larger id arrived while this user was away
     std::vector<Chat> chats;
@@ -185,7 +265,7 @@ struct History
 // Client -> server: older messages of one conversation.
 struct HistoryRequest
 {
-    std::string conversation;   // "" Everyone, else the private partner
+    Target conversation;        // a room, or the private conversation with a person
     std::uint64_t beforeId = 0; // 0: the newest
     std::uint32_t limit = 100;
     bool around = false;        // true: messages around beforeId (for jumping to a search result)
@@ -218,7 +298,7 @@ struct Bye
 struct FileOffer
 {
     std::uint64_t id = 0; // the sender's message id (same space as Say.clientMsgId)
-    std::string to;       // "" everyone, else one nickname
+    Target to;            // a room, or one person
     std::string name;
     std::uint64_t size = 0;
 };
@@ -276,9 +356,23 @@ struct Thumb
     std::vector<std::uint8_t> png; // empty: no preview
 };
 
+// Client -> server: join a room (creating it when no room has that name); answered by the RoomJoin
+// record (a Chat) to every member, then a RoomState and a History (Page) of the room to the joiner.
+struct RoomJoin { std::string room; };
+// Client -> server: leave a room (not everyone); answered by the RoomLeave record.
+struct RoomPart { std::string room; std::string reason; };
+// Client -> server: set the topic of a room you are in; answered by the Topic record.
+struct RoomTopic { std::string room; std::string topic; };
+// Server -> client: a room you just joined, with all its members.
+struct RoomState { RoomInfo room; };
+struct RoomListRequest { };
+// Server -> client: every room (everyone first, then by name), without member names.
+struct RoomList { std::vector<RoomInfo> rooms; };
+
 using Message = std::variant<Hello, Welcome, Refuse, Say, Chat, Ack, Error, Ping, Pong, Bye, Resume, History,
                              HistoryRequest, SearchRequest, SearchResults, FileOffer, FileAccept, FileChunk,
-                             FileProgress, FileEnd, FileAbort, FileGet, ThumbGet, Thumb>;
+                             FileProgress, FileEnd, FileAbort, FileGet, ThumbGet, Thumb, Challenge, Proof,
+                             RoomJoin, RoomPart, RoomTopic, RoomState, RoomListRequest, RoomList>;
 
 constexpr std::uint32_t MaxHistoryChats = 2000; // per History / SearchResults frame
 
@@ -304,7 +398,7 @@ enum class DecodeError
     UnknownType,   // type byte not in FrameType
     InvalidUtf8,   // a string field is not valid UTF-8
     BadLength,     // a string/list length is impossible or over its field's limit
-    TrailingBytes, // payload longer than its fields
+    TrailingBytes, // bytes after the last field that do not form a valid extension area
     BadValue,      // an enum field holds an unknown value
 };
 
@@ -341,6 +435,12 @@ private:
     std::size_t m_offset = 0;
     DecodeError m_error = DecodeError::None;
 };
+
+// Every frame's payload is its fields followed by an extension area: zero or more entries of
+// u16 tag, u32 length, that many bytes, up to the end of the payload. Decoders skip entries whose
+// tag they do not know, so a later version can add a field without a lockstep upgrade. This
+// version defines no tags and sends none.
+constexpr std::size_t ExtensionHeaderBytes = 6;
 
 const char* ChatKindName(ChatKind kind);
 const char* FileAbortCodeName(FileAbortCode code);
