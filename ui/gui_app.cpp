@@ -30,6 +30,7 @@ public:
     void Announce(const std::string& text) override { server.Announce(text); }
     void Kick(const std::string& nick) override { server.Kick(nick); }
     void Search(const std::string& query) override { server.Search(query); }
+    void ReleaseNick(const std::string& nick) override { server.ReleaseNick(nick); }
 
     net::Server server;
     const Options& options;

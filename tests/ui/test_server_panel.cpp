@@ -29,8 +29,10 @@ public:
     void Announce(const std::string& text) override { announcements.push_back(text); }
     void Kick(const std::string& nick) override { kicks.push_back(nick); }
     void Search(const std::string& query) override { searches.push_back(query); }
+    void ReleaseNick(const std::string& nick) override { releases.push_back(nick); }
 
     std::vector<std::string> searches;
+    std::vector<std::string> releases;
     std::vector<std::pair<std::string, std::uint16_t>> starts;
     int stops = 0;
     std::vector<std::string> announcements;
@@ -81,6 +83,13 @@ net::ServerEvent ChatFrom(std::uint64_t sessionId, const std::string& from, cons
     e.chat.from = from;
     e.chat.text = text;
     e.chat.timeMs = timeMs;
+    return e;
+}
+
+net::ServerEvent Rooms(std::vector<net::ServerRoom> rooms)
+{
+    net::ServerEvent e = Event(net::ServerEvent::Kind::Rooms);
+    e.rooms = std::move(rooms);
     return e;
 }
 
@@ -284,5 +293,95 @@ TEST_SUITE("ui")
         CHECK(f.panel.Announce("hi"));
         REQUIRE(f.commands.announcements.size() == 1);
         CHECK(f.commands.announcements[0] == "hi");
+    }
+
+    TEST_CASE("the rooms table lists every room the server reports, with member counts and topics")
+    {
+        ServerFixture f;
+        f.Run();
+        f.model.Apply(Rooms({{"everyone", "", 3}, {"games", "Board games on Fridays", 2}}));
+        f.Frames(2);
+        REQUIRE(f.model.Rooms().size() == 2);
+        CHECK(f.model.Rooms()[1].name == "games");
+        CHECK(f.model.Rooms()[1].members == 2);
+
+        // the full list replaces the previous one
+        f.model.Apply(Rooms({{"everyone", "", 4}, {"games", "Board games on Fridays", 3}, {"music", "", 1}}));
+        f.Frames(1);
+        REQUIRE(f.model.Rooms().size() == 3);
+        CHECK(f.model.Rooms()[0].members == 4);
+        CHECK(f.model.Rooms()[2].name == "music");
+
+        // room records are logged, not counted as messages
+        net::ServerEvent joined = ChatFrom(1, "carol", "", T0, net::ChatKind::RoomJoin);
+        joined.chat.to = net::Target::Room("music");
+        f.model.Apply(joined);
+        net::ServerEvent topic = ChatFrom(1, "carol", "Vinyl only", T0, net::ChatKind::Topic);
+        topic.chat.to = net::Target::Room("music");
+        f.model.Apply(topic);
+        net::ServerEvent said = ChatFrom(1, "carol", "anyone here?", T0);
+        said.chat.to = net::Target::Room("music");
+        f.model.Apply(said);
+        f.Frames(1);
+        CHECK(LogLinesContaining(f.model, "carol joined #music") == 1);
+        CHECK(LogLinesContaining(f.model, "carol set the topic of #music: Vinyl only") == 1);
+        CHECK(LogLinesContaining(f.model, "carol in #music: anyone here?") == 1);
+        CHECK(f.model.TotalMessages() == 1);
+
+        net::ServerEvent stopped = Event(net::ServerEvent::Kind::Stopped);
+        stopped.text = "the server was stopped";
+        f.model.Apply(stopped);
+        f.Frames(1);
+        CHECK(f.model.Rooms().empty());
+    }
+
+    TEST_CASE("Release name asks for confirmation, then frees the nickname typed in the dialog")
+    {
+        ServerFixture f;
+        f.Run();
+        f.panel.OpenRelease();
+        f.Frames(2);
+        CHECK(f.panel.ReleaseOpen());
+
+        f.ui.PressKey(KeyEnter, [&] { f.panel.Draw(f.now); }); // nothing typed: nothing released
+        CHECK(f.commands.releases.empty());
+        CHECK(f.panel.ReleaseOpen());
+
+        f.ui.Type("alice", [&] { f.panel.Draw(f.now); }); // the field has the focus when the dialog opens
+        CHECK(f.panel.ReleaseInput() == "alice");
+        CHECK(f.commands.releases.empty()); // typing alone releases nothing
+        f.ui.PressKey(KeyEnter, [&] { f.panel.Draw(f.now); });
+        REQUIRE(f.commands.releases.size() == 1);
+        CHECK(f.commands.releases[0] == "alice");
+        f.Frames(2);
+        CHECK_FALSE(f.panel.ReleaseOpen());
+        CHECK(f.panel.ReleaseInput().empty());
+
+        // Escape cancels
+        f.panel.OpenRelease("bob");
+        f.Frames(2);
+        CHECK(f.panel.ReleaseOpen());
+        f.ui.PressKey(KeyEscape, [&] { f.panel.Draw(f.now); });
+        f.Frames(1);
+        CHECK_FALSE(f.panel.ReleaseOpen());
+        CHECK(f.commands.releases.size() == 1);
+
+        // the log line the server answers with shows in the traffic log
+        net::ServerEvent log = Event(net::ServerEvent::Kind::Log);
+        log.text = "released the nickname \"alice\": the next key to log in with it owns it";
+        f.model.Apply(log);
+        CHECK(LogLinesContaining(f.model, "released the nickname") == 1);
+    }
+
+    TEST_CASE("Release refuses blank names and anything while the server is not running")
+    {
+        ServerFixture f;
+        f.Frames(1);
+        CHECK_FALSE(f.panel.Release("alice"));
+        f.Run();
+        CHECK_FALSE(f.panel.Release("  "));
+        CHECK(f.panel.Release("  alice "));
+        REQUIRE(f.commands.releases.size() == 1);
+        CHECK(f.commands.releases[0] == "alice");
     }
 }

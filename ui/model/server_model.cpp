@@ -93,6 +93,7 @@ const LogLine* ServerModel::Apply(const net::ServerEvent& e)
         m_state = ServerState::Stopped;
         m_stateText = "stopped";
         m_clients.clear();
+        m_rooms.clear();
         return &AddLog(LogKind::Info, "Server stopped (" + e.text + ")", e.timeMs);
     case Kind::ClientJoined:
     {
@@ -116,12 +117,22 @@ const LogLine* ServerModel::Apply(const net::ServerEvent& e)
     case Kind::Chat:
     {
         const net::Chat& chat = e.chat;
+        // "" for the everyone room, " in #room" for the others
+        const std::string where = chat.to.IsRoom() && !chat.to.IsEveryone() ? " in #" + chat.to.name : "";
         switch (chat.kind)
         {
         case net::ChatKind::Public:
         case net::ChatKind::Private:
         case net::ChatKind::Announce:
             break;
+        case net::ChatKind::RoomJoin:
+            return &AddLog(LogKind::Join, chat.from + " joined #" + chat.to.name, chat.timeMs);
+        case net::ChatKind::RoomLeave:
+            return &AddLog(LogKind::Leave,
+                           chat.from + " left #" + chat.to.name + (chat.text.empty() ? "" : " (" + chat.text + ")"),
+                           chat.timeMs);
+        case net::ChatKind::Topic:
+            return &AddLog(LogKind::Info, chat.from + " set the topic of #" + chat.to.name + ": " + chat.text, chat.timeMs);
         default:
             return nullptr; // joins and leaves are logged from ClientJoined/ClientLeft
         }
@@ -133,13 +144,13 @@ const LogLine* ServerModel::Apply(const net::ServerEvent& e)
         {
             const std::string what = chat.text + " (" + engine::FormatSize(chat.file->size) + ", " + chat.file->mime + ")";
             if (chat.kind == net::ChatKind::Public)
-                return &AddLog(LogKind::Public, chat.from + " sent a file: " + what, chat.timeMs);
-            return &AddLog(LogKind::Private, chat.from + " -> " + chat.to + " (private file): " + what, chat.timeMs);
+                return &AddLog(LogKind::Public, chat.from + where + " sent a file: " + what, chat.timeMs);
+            return &AddLog(LogKind::Private, chat.from + " -> " + chat.to.name + " (private file): " + what, chat.timeMs);
         }
         if (chat.kind == net::ChatKind::Public)
-            return &AddLog(LogKind::Public, chat.from + ": " + chat.text, chat.timeMs);
+            return &AddLog(LogKind::Public, chat.from + where + ": " + chat.text, chat.timeMs);
         if (chat.kind == net::ChatKind::Private)
-            return &AddLog(LogKind::Private, chat.from + " -> " + chat.to + " (private): " + chat.text, chat.timeMs);
+            return &AddLog(LogKind::Private, chat.from + " -> " + chat.to.name + " (private): " + chat.text, chat.timeMs);
         return &AddLog(LogKind::Announce, "Announcement: " + chat.text, chat.timeMs);
     }
     case Kind::Log:
@@ -153,6 +164,9 @@ const LogLine* ServerModel::Apply(const net::ServerEvent& e)
             m_searchResults = e.results;
             m_searchPending = false;
         }
+        return nullptr;
+    case Kind::Rooms:
+        m_rooms = e.rooms;
         return nullptr;
     }
     return nullptr;

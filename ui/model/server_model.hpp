@@ -1,4 +1,4 @@
-// What the server front ends show: state, connected clients, the traffic log and the
+// What the server front ends show: state, connected clients, rooms, the traffic log and the
 // message rate. Plain data owned by the UI (or console) thread, changed by Apply(event).
 #pragma once
 
@@ -55,6 +55,8 @@ public:
     std::uint16_t Port() const { return m_port; }
     const std::string& Bind() const { return m_bind; }
     const std::vector<ClientRow>& Clients() const { return m_clients; }
+    // Every room on the server (everyone first), as the server last listed them; empty when stopped.
+    const std::vector<net::ServerRoom>& Rooms() const { return m_rooms; }
     const std::deque<LogLine>& Log() const { return m_log; }
     std::uint64_t LogDropped() const { return m_logDropped; } // lines trimmed from the front
     const std::string& DataDir() const { return m_dataDir; }        // "" when nothing is stored
@@ -74,6 +76,7 @@ private:
     std::string m_bind;
     std::uint16_t m_port = 0;
     std::vector<ClientRow> m_clients;
+    std::vector<net::ServerRoom> m_rooms;
     std::deque<LogLine> m_log;
     std::uint64_t m_logDropped = 0;
     std::array<float, RateSeconds> m_rate{};

@@ -1,6 +1,7 @@
 #include "ui/panels/server_panel.hpp"
 
 #include "engine/clock.hpp"
+#include "engine/utf8.hpp"
 #include "ui/panels/theme.hpp"
 
 #include <imgui_stdlib.h>
@@ -75,9 +76,10 @@ void ServerPanel::DrawSearch(float height)
     {
         ImGui::TextDisabled("%s", engine::FormatLocal(r.timeMs, "%Y-%m-%d %H:%M").c_str());
         ImGui::SameLine();
-        std::string who = r.kind == net::ChatKind::Private ? r.from + " -> " + r.to + " (private)"
+        std::string who = r.kind == net::ChatKind::Private ? r.from + " -> " + r.to.name + " (private)"
                           : r.from.empty()                 ? std::string("Announcement")
-                                                           : r.from;
+                          : r.to.IsEveryone()              ? r.from
+                                                           : r.from + " in #" + r.to.name;
         std::string text = r.text;
         std::replace(text.begin(), text.end(), '\n', ' ');
         ImGui::Text("%s: %s", who.c_str(), text.c_str());
@@ -93,14 +95,17 @@ void ServerPanel::Draw(std::int64_t nowMs)
     const float rest = ImGui::GetContentRegionAvail().y;
     const float graph = fs * 4.0f;
     const float announce = ImGui::GetFrameHeightWithSpacing();
-    const float clients = std::max(fs * 6.0f, (rest - graph - announce) * 0.32f);
+    const float clients = std::max(fs * 5.5f, (rest - graph - announce) * 0.24f);
+    const float rooms = std::max(fs * 4.5f, (rest - graph - announce) * 0.16f);
     DrawClients(clients);
+    DrawRooms(rooms);
     DrawRate(nowMs);
     if (!m_model.StorageProblem().empty())
         ImGui::TextColored(ImVec4(1.0f, 0.55f, 0.55f, 1.0f), "Storage problem: %s", m_model.StorageProblem().c_str());
     DrawSearch(fs * 6.0f);
     DrawLog(std::max(fs * 5.0f, ImGui::GetContentRegionAvail().y - announce - ImGui::GetStyle().ItemSpacing.y));
     DrawAnnounce();
+    DrawReleaseDialog();
     ImGui::PopID();
 }
 
@@ -187,6 +192,137 @@ void ServerPanel::DrawClients(float height)
             ImGui::PopID();
         }
     ImGui::EndTable();
+}
+
+// [SECTION] Rooms and owned nicknames
+
+void ServerPanel::DrawRooms(float height)
+{
+    const auto& rooms = m_model.Rooms();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextDisabled("Rooms (%d)", static_cast<int>(rooms.size()));
+    const char* label = "Release name\xE2\x80\xA6";
+    ImGui::SameLine(ImGui::GetContentRegionMax().x - ImGui::CalcTextSize(label).x - ImGui::GetStyle().FramePadding.x * 2);
+    ImGui::BeginDisabled(m_model.State() != ServerState::Running);
+    if (ImGui::Button(label))
+        OpenRelease();
+    theme::Tooltip("Free a nickname whose owner lost their key, so it can be claimed again");
+    ImGui::EndDisabled();
+
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY |
+                                  ImGuiTableFlags_Resizable | ImGuiTableFlags_SizingStretchProp;
+    if (!ImGui::BeginTable("##rooms", 3, flags, ImVec2(0, height)))
+        return;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("Room", ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn("Members", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("Members").x);
+    ImGui::TableSetupColumn("Topic", ImGuiTableColumnFlags_WidthStretch, 2.0f);
+    ImGui::TableHeadersRow();
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(rooms.size()));
+    while (clipper.Step())
+        for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i)
+        {
+            const net::ServerRoom& room = rooms[static_cast<std::size_t>(i)];
+            const bool everyone = net::Target::Room(room.name).IsEveryone();
+            ImGui::PushID(i);
+            ImGui::TableNextRow();
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(everyone ? "Everyone" : ("#" + room.name).c_str());
+            if (everyone)
+                theme::Tooltip("The room every user is in; its count is the users online");
+            ImGui::TableNextColumn();
+            ImGui::Text("%zu", room.members);
+            ImGui::TableNextColumn();
+            if (room.topic.empty())
+                ImGui::TextDisabled("no topic");
+            else
+            {
+                ImGui::TextUnformatted(room.topic.c_str());
+                if (ImGui::IsItemHovered())
+                {
+                    ImGui::BeginTooltip();
+                    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
+                    ImGui::TextUnformatted(room.topic.c_str());
+                    ImGui::PopTextWrapPos();
+                    ImGui::EndTooltip();
+                }
+            }
+            ImGui::PopID();
+        }
+    ImGui::EndTable();
+}
+
+void ServerPanel::OpenRelease(const std::string& nick)
+{
+    m_release = nick;
+    m_releaseOpen = true;
+    m_releasePopup = true;
+}
+
+bool ServerPanel::Release(const std::string& raw)
+{
+    const std::size_t first = raw.find_first_not_of(" \t");
+    if (first == std::string::npos || m_model.State() != ServerState::Running)
+        return false;
+    const std::string nick = raw.substr(first, raw.find_last_not_of(" \t") + 1 - first);
+    m_commands.ReleaseNick(nick);
+    return true;
+}
+
+void ServerPanel::DrawReleaseDialog()
+{
+    const char* title = "Release a nickname";
+    if (m_releasePopup)
+    {
+        ImGui::OpenPopup(title);
+        m_releasePopup = false;
+    }
+    const float fs = ImGui::GetFontSize();
+    ImGui::SetNextWindowSize(ImVec2(fs * 28.0f, 0.0f));
+    if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoSavedSettings))
+    {
+        m_releaseOpen = false;
+        return;
+    }
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextUnformatted("A nickname belongs to the key that first logged in with it. If its owner lost their key "
+                           "(a new computer, a deleted profile), release it: the next key to log in with this "
+                           "nickname owns it, whoever holds that key.");
+    ImGui::PopTextWrapPos();
+    ImGui::Spacing();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("Nickname");
+    ImGui::SameLine();
+    if (ImGui::IsWindowAppearing())
+        ImGui::SetKeyboardFocusHere();
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    const bool enter = ImGui::InputTextWithHint("##releasenick", "nickname to release", &m_release,
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+    const bool blank = m_release.find_first_not_of(" \t") == std::string::npos;
+    const bool online = std::any_of(m_model.Clients().begin(), m_model.Clients().end(), [&](const ClientRow& row) {
+        return engine::FoldCase(row.nick) == engine::FoldCase(m_release);
+    });
+    if (online)
+        ImGui::TextColored(ImVec4(1.0f, 0.85f, 0.55f, 1.0f), "%s is connected right now.", m_release.c_str());
+    ImGui::Spacing();
+    bool close = false;
+    ImGui::BeginDisabled(blank || m_model.State() != ServerState::Running);
+    if ((ImGui::Button("Release") || enter) && Release(m_release))
+        close = true;
+    theme::Tooltip("Release this nickname now (Enter)");
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)))
+        close = true;
+    theme::Tooltip("Keep the nickname with its owner (Esc)");
+    if (close)
+    {
+        m_release.clear();
+        m_releaseOpen = false;
+        ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
 }
 
 void ServerPanel::DrawRate(std::int64_t nowMs)

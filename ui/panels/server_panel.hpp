@@ -1,5 +1,6 @@
-// The server panel: status, bind/port, Start/Stop, connected clients with Kick, the traffic
-// log with a filter, "Send to all", and a live graph of messages per second.
+// The server panel: status, bind/port, Start/Stop, connected clients with Kick, the rooms with
+// their member counts, releasing an owned nickname, the traffic log with a filter, "Send to all",
+// and a live graph of messages per second.
 // Draws a ServerModel; asks for work through ServerCommands. UI thread only.
 #pragma once
 
@@ -21,6 +22,7 @@ public:
     virtual void Announce(const std::string& text) = 0;
     virtual void Kick(const std::string& nick) = 0;
     virtual void Search(const std::string& query) = 0; // over the whole archive
+    virtual void ReleaseNick(const std::string& nick) = 0; // the next key to log in with it owns it
 };
 
 class ServerPanel
@@ -33,6 +35,12 @@ public:
     bool Announce(const std::string& text);
     bool RunSearch(const std::string& query);
     std::string& SearchInput() { return m_search; }
+    // "Release name…": opens the confirmation dialog (with the nickname filled in, if given);
+    // Release asks the server to free the nickname in the field.
+    void OpenRelease(const std::string& nick = "");
+    bool ReleaseOpen() const { return m_releaseOpen; }
+    std::string& ReleaseInput() { return m_release; }
+    bool Release(const std::string& nick); // false: blank, or the server is not running
 
     std::string& AnnounceInput() { return m_announce; }
     ImGuiTextFilter& Filter() { return m_filter; }
@@ -42,6 +50,8 @@ public:
 private:
     void DrawControls();
     void DrawClients(float height);
+    void DrawRooms(float height);
+    void DrawReleaseDialog();
     void DrawLog(float height);
     void DrawAnnounce();
     void DrawRate(std::int64_t nowMs);
@@ -54,6 +64,9 @@ private:
     int m_port;
     std::string m_announce;
     std::string m_search;
+    std::string m_release;
+    bool m_releaseOpen = false;    // the dialog is (to be) open
+    bool m_releasePopup = false;   // OpenPopup is due this frame
     bool m_showResults = false;
     ImGuiTextFilter m_filter;
     std::string m_lastFilter;
