@@ -46,16 +46,20 @@ public:
         client.Connect(ClientConfigFrom(options, host, port, nick));
     }
     void Disconnect() override { client.Disconnect(); }
-    std::uint64_t Say(const std::string& to, const std::string& text) override { return client.Say(to, text); }
-    void RequestHistory(const std::string& conversation, std::uint64_t beforeId, std::uint32_t limit, bool around) override
+    std::uint64_t Say(const net::Target& to, const std::string& text) override { return client.Say(to, text); }
+    void RequestHistory(const net::Target& conversation, std::uint64_t beforeId, std::uint32_t limit, bool around) override
     {
         client.RequestHistory(conversation, beforeId, limit, around);
     }
     std::uint64_t Search(const std::string& query) override { return client.Search(query); }
-    std::uint64_t SendFile(const std::string& to, const std::filesystem::path& path) override
+    std::uint64_t SendFile(const net::Target& to, const std::filesystem::path& path) override
     {
         return client.SendFile(to, path);
     }
+    void JoinRoom(const std::string& room) override { client.JoinRoom(room); }
+    void PartRoom(const std::string& room) override { client.PartRoom(room); }
+    void SetTopic(const std::string& room, const std::string& topic) override { client.SetTopic(room, topic); }
+    void ListRooms() override { client.ListRooms(); }
     void Download(const Line& line) override
     {
         net::Chat chat;
@@ -150,14 +154,18 @@ std::size_t GuiApp::DrainEvents()
                 m_sentScripted = true;
                 for (const auto& line : m_options.send)
                 {
-                    // "/msg NICK text" sends privately, as in the headless client
+                    // "/msg NICK text" sends privately ("/msg #room text" to a room), as in the
+                    // headless client; "/join ROOM" joins (or creates) a room
                     const std::size_t space = line.find(' ', 5);
                     if (line.rfind("/send ", 0) == 0)
                     {
                         const auto [path, to] = SplitSendArgs(line.substr(6));
-                        const std::uint64_t id = m_clientLink->SendFile(to, path);
-                        m_clientModel->AddOwnFile(to, path, id, engine::NowMs());
+                        const net::Target target = ClientModel::TargetOf(to);
+                        const std::uint64_t id = m_clientLink->SendFile(target, path);
+                        m_clientModel->AddOwnFile(target, path, id, engine::NowMs());
                     }
+                    else if (line.rfind("/join ", 0) == 0)
+                        m_clientPanel->JoinRoom(line.substr(6));
                     else if (line.rfind("/msg ", 0) == 0 && space != std::string::npos)
                         m_clientPanel->SendTo(line.substr(5, space - 5), line.substr(space + 1));
                     else

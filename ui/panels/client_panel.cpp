@@ -43,14 +43,15 @@ bool ClientPanel::Send(const std::string& raw)
     return SendTo(m_active, raw); // the conversation on screen ("" is Everyone)
 }
 
-bool ClientPanel::SendTo(const std::string& to, const std::string& raw)
+bool ClientPanel::SendTo(const std::string& key, const std::string& raw)
 {
     const std::string text = engine::CleanMessageText(raw);
     if (text.empty())
         return false;
+    const net::Target to = ClientModel::TargetOf(key);
     const std::uint64_t id = m_commands.Say(to, text);
     m_model.AddOwn(to, text, id, engine::NowMs());
-    View(to).ScrollToBottom();
+    View(key).ScrollToBottom();
     return true;
 }
 
@@ -58,10 +59,11 @@ bool ClientPanel::SendTo(const std::string& to, const std::string& raw)
 
 void ClientPanel::SendFiles(const std::vector<std::filesystem::path>& paths)
 {
+    const net::Target to = ClientModel::TargetOf(m_active);
     for (const auto& path : paths)
     {
-        const std::uint64_t id = m_commands.SendFile(m_active, path);
-        m_model.AddOwnFile(m_active, path, id, engine::NowMs());
+        const std::uint64_t id = m_commands.SendFile(to, path);
+        m_model.AddOwnFile(to, path, id, engine::NowMs());
     }
     if (!paths.empty())
         View(m_active).ScrollToBottom();
@@ -177,8 +179,8 @@ void ClientPanel::JumpTo(const net::Chat& result)
     Conversation& c = m_model.Open(key);
     c.jumpTo = result.id;
     if (!c.IndexOf(result.id))
-        m_commands.RequestHistory(key, result.id, 60, /*around=*/true);
-    m_select = key;
+        m_commands.RequestHistory(c.target, result.id, 60, /*around=*/true);
+    m_active = c.key;
     m_showResults = false;
 }
 
@@ -186,36 +188,92 @@ void ClientPanel::OpenPrivate(const std::string& nick)
 {
     if (engine::FoldCase(nick) == engine::FoldCase(m_model.Nick()))
         return;
-    m_model.Open(nick);
-    m_select = nick;
+    m_active = m_model.Open(nick).key;
     m_focusInput = true;
+}
+
+void ClientPanel::Select(const std::string& key)
+{
+    if (const Conversation* c = m_model.Find(key))
+    {
+        if (engine::FoldCase(c->key) != engine::FoldCase(m_active))
+            m_topicKey.reset();
+        m_active = c->key;
+        m_focusInput = true;
+    }
 }
 
 void ClientPanel::Draw(bool windowFocused)
 {
     ImGui::PushID(this);
+    if (!m_model.Find(m_active))
+        m_active.clear(); // closed, or gone with the connection: back to Everyone
+    if (m_joinWanted)
+        if (const Conversation* c = m_model.Find(*m_joinWanted); c && c->joined)
+        {
+            Select(c->key); // the room asked for is joined: show it
+            m_joinWanted.reset();
+        }
+    HandleShortcuts();
     DrawStatus();
     if (m_model.State() == ConnectionState::Disconnected)
         DrawConnectForm();
     else
         DrawSearch();
 
-    const float usersWidth = ImGui::GetFontSize() * 11.0f;
+    const float fs = ImGui::GetFontSize();
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    const float listWidth = fs * 10.0f;
+    const float usersWidth = fs * 10.0f;
     const float inputHeight = ImGui::GetFrameHeight() * 2.2f + ImGui::GetStyle().ItemSpacing.y;
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float chatHeight = std::max(ImGui::GetFontSize() * 6.0f, avail.y - inputHeight - ImGui::GetStyle().ItemSpacing.y);
-    const float chatWidth = std::max(ImGui::GetFontSize() * 12.0f, avail.x - usersWidth - ImGui::GetStyle().ItemSpacing.x);
+    const float chatHeight = std::max(fs * 6.0f, avail.y - inputHeight - ImGui::GetStyle().ItemSpacing.y);
+    const float chatWidth = std::max(fs * 12.0f, avail.x - listWidth - usersWidth - 2 * spacing);
 
-    ImGui::BeginChild("##conversations", ImVec2(chatWidth, chatHeight), false, ImGuiWindowFlags_NoScrollbar);
-    DrawTabs();
+    DrawConversationList(listWidth, chatHeight);
+    ImGui::SameLine();
+    ImGui::BeginChild("##conversation", ImVec2(chatWidth, chatHeight), false, ImGuiWindowFlags_NoScrollbar);
+    DrawConversation();
     ImGui::EndChild();
     ImGui::SameLine();
     DrawUsers(usersWidth, chatHeight);
     DrawInput();
     DrawViewer();
+    DrawRoomBrowser();
 
     m_model.SetViewing(m_active, windowFocused);
     ImGui::PopID();
+}
+
+void ClientPanel::HandleShortcuts()
+{
+    // keys go to the dialogs while one is open
+    if (m_browserOpen || m_picker.IsOpen() || m_viewer.IsOpen() || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId))
+        return;
+    const ImGuiIO& io = ImGui::GetIO();
+    // GLFW key codes for letters are their ASCII capitals (ImGui 1.86 has no ImGuiKey_J/E)
+    if (io.KeyCtrl && !io.KeyShift && !io.KeyAlt && ImGui::IsKeyPressed('J', false) &&
+        m_model.State() == ConnectionState::Connected)
+        OpenRoomBrowser();
+    if (io.KeyCtrl && !io.KeyShift && !io.KeyAlt && ImGui::IsKeyPressed('E', false))
+        EditTopic();
+    // Alt+Up / Alt+Down: the previous / next conversation in the list
+    const int up = ImGui::GetKeyIndex(ImGuiKey_UpArrow);
+    const int down = ImGui::GetKeyIndex(ImGuiKey_DownArrow);
+    const int step = !io.KeyAlt ? 0 : (up >= 0 && ImGui::IsKeyPressed(up)) ? -1 : (down >= 0 && ImGui::IsKeyPressed(down)) ? 1 : 0;
+    if (step == 0)
+        return;
+    std::vector<std::string> order;
+    for (const Conversation* c : m_model.Rooms())
+        order.push_back(c->key);
+    for (const auto& c : m_model.Conversations())
+        if (!c->IsRoom())
+            order.push_back(c->key);
+    const std::string active = engine::FoldCase(m_active);
+    const auto at = std::find_if(order.begin(), order.end(), [&](const std::string& k) { return engine::FoldCase(k) == active; });
+    const long index = at == order.end() ? 0 : static_cast<long>(at - order.begin());
+    const long next = (index + step + static_cast<long>(order.size())) % static_cast<long>(order.size());
+    Select(order[static_cast<std::size_t>(next)]);
 }
 
 void ClientPanel::DrawStatus()
@@ -258,12 +316,70 @@ void ClientPanel::DrawConnectForm()
     ImGui::TextUnformatted("Nickname");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(fs * 8.0f);
+    const std::optional<net::RefuseCode> refused =
+        m_model.LastEnd() == net::EndReason::Refused ? m_model.LastRefuse() : std::nullopt;
+    const bool nickRefused = refused && (*refused == net::RefuseCode::NickOwned || *refused == net::RefuseCode::NickTaken ||
+                                         *refused == net::RefuseCode::NickInvalid);
+    if (nickRefused && std::exchange(m_focusNick, false))
+        ImGui::SetKeyboardFocusHere(); // the name is what to change: the cursor goes there
+    if (nickRefused)
+    {
+        ImGui::PushStyleColor(ImGuiCol_Border, theme::Offline);
+        ImGui::PushStyleVar(ImGuiStyleVar_FrameBorderSize, std::max(1.0f, fs * 0.12f));
+    }
     const bool enter = ImGui::InputTextWithHint("##nick", "nickname", &m_nick, ImGuiInputTextFlags_EnterReturnsTrue);
-    theme::Tooltip("Your nickname: 1-32 characters, no spaces; unique on the server");
+    if (nickRefused)
+    {
+        ImGui::PopStyleVar();
+        ImGui::PopStyleColor();
+    }
+    theme::Tooltip("Your nickname: 1-32 characters, no spaces; it becomes yours on this server (this computer's key "
+                   "proves it is you)");
     ImGui::SameLine();
     if (ImGui::Button("Connect") || enter)
         RequestConnect();
     theme::Tooltip("Join the chat on this server");
+    if (!refused)
+        m_focusNick = true; // focus the field after the next refusal
+    else
+        DrawRefusal();
+}
+
+void ClientPanel::DrawRefusal()
+{
+    // The server's own words say why (for an owned nickname: whose it is and what to do), so
+    // they are shown as they came, under a headline that names the problem.
+    const net::RefuseCode code = *m_model.LastRefuse();
+    std::string headline = "The server refused to let you in";
+    switch (code)
+    {
+    case net::RefuseCode::NickOwned: headline = "This nickname belongs to someone else"; break;
+    case net::RefuseCode::NickTaken: headline = "This nickname is in use right now"; break;
+    case net::RefuseCode::NickInvalid: headline = "The server does not accept this nickname"; break;
+    case net::RefuseCode::BadProof: headline = "Your identity key could not be verified"; break;
+    case net::RefuseCode::VersionMismatch: headline = "This version of Obrol cannot talk to the server"; break;
+    case net::RefuseCode::ServerFull: headline = "The server is full"; break;
+    default: break;
+    }
+    std::string reason = m_model.StateText();
+    const std::string prefix = "disconnected: ";
+    if (reason.rfind(prefix, 0) == 0)
+        reason.erase(0, prefix.size());
+
+    const float fs = ImGui::GetFontSize();
+    const ImVec2 pad(fs * 0.6f, fs * 0.45f);
+    const float width = ImGui::GetContentRegionAvail().x;
+    const float wrap = width - 2 * pad.x - fs * 1.2f;
+    const float height = pad.y * 2 + fs + ImGui::GetStyle().ItemSpacing.y * 0.5f +
+                         ImGui::CalcTextSize(reason.c_str(), nullptr, false, wrap).y;
+    const ImVec2 min = ImGui::GetCursorScreenPos();
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    draw->AddRectFilled(min, ImVec2(min.x + width, min.y + height), theme::RefusedBand, fs * 0.3f);
+    draw->AddRectFilled(min, ImVec2(min.x + fs * 0.3f, min.y + height), theme::Offline, fs * 0.3f, ImDrawFlags_RoundCornersLeft);
+    draw->AddText(ImVec2(min.x + pad.x + fs * 0.4f, min.y + pad.y), theme::RefusedText, headline.c_str());
+    draw->AddText(ImGui::GetFont(), fs, ImVec2(min.x + pad.x + fs * 0.4f, min.y + pad.y + fs + ImGui::GetStyle().ItemSpacing.y * 0.5f),
+                  theme::Rgb(0xff, 0xff, 0xff), reason.c_str(), nullptr, wrap);
+    ImGui::Dummy(ImVec2(width, height));
 }
 
 void ClientPanel::DrawSearch()
@@ -271,7 +387,7 @@ void ClientPanel::DrawSearch()
     const float fs = ImGui::GetFontSize();
     ImGui::SetNextItemWidth(std::min(fs * 18.0f, ImGui::GetContentRegionAvail().x * 0.5f));
     const bool enter = ImGui::InputTextWithHint("##search", "search messages", &m_search, ImGuiInputTextFlags_EnterReturnsTrue);
-    theme::Tooltip("Search everything you can see: public messages and your private ones (Enter)");
+    theme::Tooltip("Search everything you can see: your rooms and your private messages (Enter)");
     ImGui::SameLine();
     if (ImGui::Button("Search") || enter)
         RunSearch(m_search);
@@ -293,8 +409,10 @@ void ClientPanel::DrawSearch()
         const net::Chat& r = results[i];
         std::string who = r.from.empty() ? std::string("Announcement") : r.from;
         if (r.kind == net::ChatKind::Private)
-            who = engine::FoldCase(r.from) == engine::FoldCase(m_model.Nick()) ? "you -> " + r.to + " (private)"
+            who = engine::FoldCase(r.from) == engine::FoldCase(m_model.Nick()) ? "you -> " + r.to.name + " (private)"
                                                                                 : r.from + " -> you (private)";
+        else if (!r.to.IsEveryone())
+            who += " in #" + r.to.name;
         std::string label = "[" + engine::FormatLocal(r.timeMs, "%Y-%m-%d %H:%M") + "] " + who + ": " + r.text;
         std::replace(label.begin(), label.end(), '\n', ' ');
         ImGui::PushID(static_cast<int>(i));
@@ -306,63 +424,21 @@ void ClientPanel::DrawSearch()
     ImGui::EndChild();
 }
 
-void ClientPanel::DrawTabs()
-{
-    if (!ImGui::BeginTabBar("##tabs", ImGuiTabBarFlags_Reorderable | ImGuiTabBarFlags_FittingPolicyScroll))
-        return;
-    std::optional<std::string> toClose;
-    std::string active = m_active;
-    for (const auto& conversation : m_model.Conversations())
-    {
-        Conversation& c = *conversation;
-        std::string label = c.title;
-        if (c.unread > 0)
-            label += " (" + std::to_string(c.unread) + ")";
-        label += "###" + engine::FoldCase(c.key);
-        ImGuiTabItemFlags flags = 0;
-        if (m_select && engine::FoldCase(*m_select) == engine::FoldCase(c.key))
-            flags |= ImGuiTabItemFlags_SetSelected;
-        bool open = true;
-        const bool visible = ImGui::BeginTabItem(label.c_str(), c.key.empty() ? nullptr : &open, flags);
-        if (!c.key.empty())
-            theme::Tooltip(("Private conversation with " + c.key).c_str());
-        if (visible)
-        {
-            active = c.key;
-            ChatView& view = View(c.key);
-            view.SetFiles(&m_rows);
-            view.Draw(c);
-            if (auto action = view.TakeFileAction())
-                HandleFileAction(*action);
-            if (auto nick = view.TakePrivateRequest())
-                OpenPrivate(*nick);
-            if (view.TakeOlderRequest() && m_model.State() == ConnectionState::Connected)
-            {
-                c.loadingOlder = true;
-                m_commands.RequestHistory(c.key, c.OldestId(), 100, false);
-            }
-            ImGui::EndTabItem();
-        }
-        if (!open)
-            toClose = c.key;
-    }
-    ImGui::EndTabBar();
-    m_select.reset();
-    m_active = active;
-    if (toClose)
-    {
-        m_views.erase(engine::FoldCase(*toClose));
-        m_model.Close(*toClose);
-    }
-}
-
 void ClientPanel::DrawUsers(float width, float height)
 {
     ImGui::BeginChild("##users", ImVec2(width, height), true);
     const ImGuiIO& io = ImGui::GetIO();
     if (io.KeyCtrl && ImGui::IsKeyPressed('K', false)) // 'K': GLFW key code for K (ImGui 1.86 has no ImGuiKey_K)
         m_focusFilter = true;
-    ImGui::TextDisabled("Online (%d)", static_cast<int>(m_model.Users().size()));
+    const Conversation* c = m_model.Find(m_active);
+    const std::vector<UserEntry> users = m_model.UserList(m_active);
+    const auto online = std::count_if(users.begin(), users.end(), [](const UserEntry& u) { return u.online; });
+    if (!c || c->IsEveryone())
+        ImGui::TextDisabled("Online (%d)", static_cast<int>(users.size()));
+    else if (c->IsRoom())
+        ImGui::TextDisabled("Members (%d, %d online)", static_cast<int>(users.size()), static_cast<int>(online));
+    else
+        ImGui::TextDisabled("In this conversation");
     if (m_focusFilter)
     {
         ImGui::SetKeyboardFocusHere();
@@ -374,18 +450,35 @@ void ClientPanel::DrawUsers(float width, float height)
         ImGui::GetWindowDrawList()->AddText(ImVec2(ImGui::GetItemRectMin().x + ImGui::GetStyle().FramePadding.x, ImGui::GetItemRectMin().y + ImGui::GetStyle().FramePadding.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), "filter (Ctrl+K)");
     theme::Tooltip("Filter the user list (Ctrl+K)");
     m_userRects.clear();
-    for (const auto& user : m_model.Users())
+    const float fs = ImGui::GetFontSize();
+    const float dot = fs * 0.22f;
+    for (const UserEntry& user : users)
     {
-        if (!m_userFilter.PassFilter(user.c_str()))
+        if (!m_userFilter.PassFilter(user.nick.c_str()))
             continue;
-        const bool me = engine::FoldCase(user) == engine::FoldCase(m_model.Nick());
-        const std::string label = me ? user + " (you)" : user;
-        ImGui::PushID(user.c_str());
-        if (ImGui::Selectable(label.c_str(), engine::FoldCase(m_active) == engine::FoldCase(user)) && !me)
-            OpenPrivate(user);
-        if (!me)
-            theme::Tooltip(("Click to message " + user + " privately").c_str());
-        m_userRects[user] = {ImGui::GetItemRectMin(), ImGui::GetItemRectMax()};
+        // a dot before every name: green online, hollow offline (room members who are away)
+        const std::string label = user.self ? user.nick + " (you)" : user.nick;
+        ImGui::PushID(user.nick.c_str());
+        const ImVec2 at = ImGui::GetCursorScreenPos();
+        ImGui::SetCursorScreenPos(ImVec2(at.x + dot * 2 + fs * 0.35f, at.y));
+        if (!user.online)
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetColorU32(ImGuiCol_TextDisabled));
+        if (ImGui::Selectable(label.c_str(), engine::FoldCase(m_active) == engine::FoldCase(user.nick)) && !user.self)
+            OpenPrivate(user.nick);
+        if (!user.online)
+            ImGui::PopStyleColor();
+        const ImVec2 min = ImGui::GetItemRectMin();
+        const ImVec2 max = ImGui::GetItemRectMax();
+        const ImVec2 center(at.x + dot, (min.y + max.y) * 0.5f);
+        if (user.online)
+            ImGui::GetWindowDrawList()->AddCircleFilled(center, dot, theme::Online);
+        else
+            ImGui::GetWindowDrawList()->AddCircle(center, dot, ImGui::GetColorU32(ImGuiCol_TextDisabled), 0, 1.5f);
+        if (!user.self)
+            theme::Tooltip(((user.online ? "Online. " : "Offline: gets your message on joining. ") +
+                            std::string("Click to message ") + user.nick + " privately")
+                               .c_str());
+        m_userRects[user.nick] = {min, max};
         ImGui::PopID();
     }
     ImGui::EndChild();
@@ -411,15 +504,21 @@ void ClientPanel::DrawInput()
         io.KeyCtrl = true;
         io.KeyMods |= ImGuiKeyModFlags_Ctrl;
     }
-    // a disabled field would take the focus and hide its hint; an open picker keeps it
-    if (m_focusInput && connected && !m_picker.IsOpen())
+    const Conversation* c = m_model.Find(m_active);
+    const bool left = c && c->IsRoom() && !c->IsEveryone() && !c->joined;
+    const std::string where = !c || c->IsEveryone() ? "everyone" : c->IsRoom() ? c->title : c->key;
+    const std::string hint = left             ? "You left " + where + ": join it again to write here"
+                             : m_active.empty() ? "Message everyone (Enter sends, Shift+Enter breaks the line)"
+                             : c && c->IsRoom() ? "Message " + where + " (Enter sends, Shift+Enter breaks the line)"
+                                                : "Private message to " + where;
+    const bool canWrite = connected && !left;
+    // a disabled field would take the focus and hide its hint; open dialogs keep it
+    if (m_focusInput && canWrite && !m_picker.IsOpen() && !m_browserOpen && !m_topicKey)
     {
         ImGui::SetKeyboardFocusHere();
         m_focusInput = false;
     }
-    const std::string hint = m_active.empty() ? "Message everyone (Enter sends, Shift+Enter breaks the line)"
-                                              : "Private message to " + m_active;
-    ImGui::BeginDisabled(!connected);
+    ImGui::BeginDisabled(!canWrite);
     const bool submitted = ImGui::InputTextMultiline(
         "##message", &m_input, ImVec2(ImGui::GetContentRegionAvail().x - buttonWidth - ImGui::GetStyle().ItemSpacing.x, ImGui::GetFrameHeight() * 2.2f),
         ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine);
@@ -435,9 +534,9 @@ void ClientPanel::DrawInput()
     const float half = (ImGui::GetFrameHeight() * 2.2f - ImGui::GetStyle().ItemSpacing.y) * 0.5f;
     ImGui::BeginGroup();
     const bool clicked = ImGui::Button("Send", ImVec2(buttonWidth, half));
-    theme::Tooltip(m_active.empty() ? "Send to everyone (Enter)" : "Send privately (Enter)");
+    theme::Tooltip(c && !c->IsRoom() ? "Send privately (Enter)" : ("Send to " + where + " (Enter)").c_str());
     if (ImGui::Button("Attach\xE2\x80\xA6", ImVec2(buttonWidth, half)))
-        m_picker.Open(m_pickerFolder, m_active.empty() ? "Send files to everyone" : "Send files to " + m_active, "Send");
+        m_picker.Open(m_pickerFolder, "Send files to " + where, "Send");
     theme::Tooltip("Send a file (or drop files on the window)");
     ImGui::EndGroup();
     ImGui::EndDisabled();
@@ -445,12 +544,12 @@ void ClientPanel::DrawInput()
     {
         if (!chosen->empty())
             m_pickerFolder = chosen->front().parent_path();
-        if (connected)
+        if (canWrite)
             SendFiles(*chosen);
     }
     if (m_model.State() == ConnectionState::Disconnected)
         m_focusInput = true; // focus the message field once connected
-    if ((submitted || clicked) && connected)
+    if ((submitted || clicked) && canWrite)
     {
         if (Send(m_input))
             m_input.clear();

@@ -1,6 +1,7 @@
-// The client panel: connect form and status, conversation tabs, chat view, user list and
-// the message input. Draws a ClientModel; asks for network work through ClientCommands.
-// UI thread only.
+// The client panel: connect form and status, the conversation list (rooms with their unread
+// badges, then private conversations), the conversation on screen with its topic, the user list
+// and the message input, and the room browser ("Join or create a room"). Draws a ClientModel;
+// asks for network work through ClientCommands. UI thread only.
 #pragma once
 
 #include "ui/model/client_model.hpp"
@@ -20,14 +21,19 @@ public:
     virtual ~ClientCommands() = default;
     virtual void Connect(const std::string& host, std::uint16_t port, const std::string& nick) = 0;
     virtual void Disconnect() = 0;
-    virtual std::uint64_t Say(const std::string& to, const std::string& text) = 0; // 0: not sent
-    virtual void RequestHistory(const std::string& conversation, std::uint64_t beforeId, std::uint32_t limit,
+    virtual std::uint64_t Say(const net::Target& to, const std::string& text) = 0; // 0: not sent
+    virtual void RequestHistory(const net::Target& conversation, std::uint64_t beforeId, std::uint32_t limit,
                                 bool around) = 0;
     virtual std::uint64_t Search(const std::string& query) = 0; // returns the search token
     // Files: 0 when there is no connection to send it on.
-    virtual std::uint64_t SendFile(const std::string& to, const std::filesystem::path& path) = 0;
+    virtual std::uint64_t SendFile(const net::Target& to, const std::filesystem::path& path) = 0;
     virtual void Download(const Line& fileMessage) = 0;
     virtual void CancelTransfer(std::uint64_t id, net::TransferDirection direction) = 0;
+    // Rooms, by name without '#': join (creates it when new), leave, set the topic, list them all.
+    virtual void JoinRoom(const std::string& room) = 0;
+    virtual void PartRoom(const std::string& room) = 0;
+    virtual void SetTopic(const std::string& room, const std::string& topic) = 0;
+    virtual void ListRooms() = 0;
 };
 
 // Images for file messages: previews (the server's thumbnails) and full images for the viewer.
@@ -52,9 +58,24 @@ public:
 
     // Sends the input's text (as Enter does). Returns false when there was nothing to send.
     bool Send(const std::string& text);
-    // Sends to one conversation ("" everyone) whatever tab is on screen (scripted lines).
-    bool SendTo(const std::string& to, const std::string& text);
-    void OpenPrivate(const std::string& nick); // opens and selects the private tab
+    // Sends to one conversation by key ("" everyone, "#room", or a nickname) whatever is on screen.
+    bool SendTo(const std::string& key, const std::string& text);
+    void OpenPrivate(const std::string& nick); // opens and selects the private conversation
+    void Select(const std::string& key);       // shows a conversation that is open (by key)
+
+    // [Rooms] The browser lists the server's rooms (asked for when it opens) and joins or creates one.
+    void OpenRoomBrowser();
+    bool RoomBrowserOpen() const { return m_browserOpen; }
+    std::string& RoomBrowserInput() { return m_roomName; }
+    // Joins a room by name (a leading '#' is dropped) and shows it once the server confirms;
+    // a room already joined is shown at once. False (with the reason on screen) for a bad name.
+    bool JoinRoom(const std::string& name);
+    void LeaveRoom(const std::string& key); // not the everyone room
+    // Topic of the room on screen: start editing (Ctrl+E), and send a new one.
+    void EditTopic();
+    bool EditingTopic() const { return m_topicKey.has_value(); }
+    std::string& TopicInput() { return m_topicInput; }
+    bool SetTopic(const std::string& key, const std::string& topic);
     void RequestConnect();
     void RunSearch(const std::string& query);
     // Opens the result's conversation and scrolls to it (asking the server for it if needed).
@@ -74,17 +95,28 @@ public:
     std::optional<std::uint64_t> ViewerFile() const { return m_viewerFile; }
 
     std::string& Input() { return m_input; }
-    const std::string& ActiveTab() const { return m_active; }
+    const std::string& ActiveTab() const { return m_active; } // the key of the conversation on screen
     ChatView& View(const std::string& key);
 
-    // Screen rectangles of the user-list entries drawn last frame (tests click them).
-    const std::map<std::string, std::pair<ImVec2, ImVec2>>& UserRects() const { return m_userRects; }
+    // Screen rectangles drawn last frame (tests click them): user-list entries by nickname,
+    // conversation-list rows by folded key, and the room browser's rows by room name.
+    using Rects = std::map<std::string, std::pair<ImVec2, ImVec2>>;
+    const Rects& UserRects() const { return m_userRects; }
+    const Rects& ConversationRects() const { return m_conversationRects; }
+    const Rects& BrowserRects() const { return m_browserRects; }
 
 private:
+    void HandleShortcuts();
     void DrawStatus();
     void DrawSearch();
     void DrawConnectForm();
-    void DrawTabs();
+    void DrawRefusal();
+    void DrawConversationList(float width, float height);
+    void DrawConversationRow(const Conversation& c);
+    void DrawConversation();
+    void DrawConversationHeader(Conversation& c);
+    void DrawTopic(Conversation& c);
+    void DrawRoomBrowser();
     void DrawUsers(float width, float height);
     void DrawInput();
     void DrawViewer();
@@ -111,12 +143,24 @@ private:
     std::string m_search;
     bool m_showResults = false;
     std::string m_active;                        // key of the conversation on screen
-    std::optional<std::string> m_select;         // tab to select next frame
     std::map<std::string, ChatView> m_views;     // by folded key
     ImGuiTextFilter m_userFilter;
     bool m_focusFilter = false;
     bool m_focusInput = true;
-    std::map<std::string, std::pair<ImVec2, ImVec2>> m_userRects;
+    bool m_focusNick = false;                    // after a refusal that names the nickname
+    Rects m_userRects;
+    Rects m_conversationRects;
+    Rects m_browserRects;
+    // rooms
+    std::optional<std::string> m_joinWanted;     // folded key of a room asked for: shown once joined
+    bool m_browserOpen = false;
+    bool m_browserPopup = false;                 // OpenPopup due this frame
+    std::string m_roomName;                      // the browser's name field
+    std::string m_roomProblem;                   // why that name cannot be joined
+    int m_browserRow = -1;                       // row picked with the arrow keys (-1: the typed name)
+    std::optional<std::string> m_topicKey;       // the room whose topic is being edited
+    std::string m_topicInput;
+    bool m_focusTopic = false;
     Rows m_rows{*this};
     Previews* m_previews = nullptr;
     std::filesystem::path m_downloadsDir;

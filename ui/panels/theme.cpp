@@ -1,5 +1,8 @@
 #include "ui/panels/theme.hpp"
 
+#include <algorithm>
+#include <string>
+
 namespace obrol::ui::theme {
 
 static ImVec4 V(ImU32 c) { return ImGui::ColorConvertU32ToFloat4(c); }
@@ -61,6 +64,33 @@ void StatusDot(ImU32 color)
     ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(p.x + r, p.y + ImGui::GetFrameHeight() * 0.5f), r, color);
     ImGui::Dummy(ImVec2(r * 2.0f, ImGui::GetFrameHeight()));
     ImGui::SameLine();
+}
+
+static std::string BadgeLabel(std::size_t count)
+{
+    return count > 999 ? std::string("999+") : std::to_string(count);
+}
+
+float UnreadBadgeWidth(std::size_t count)
+{
+    if (count == 0)
+        return 0.0f;
+    const float h = ImGui::GetFontSize();
+    return std::max(h, ImGui::CalcTextSize(BadgeLabel(count).c_str()).x + h * 0.7f);
+}
+
+float UnreadBadge(ImDrawList* draw, float right, float centerY, std::size_t count)
+{
+    if (count == 0)
+        return 0.0f;
+    const std::string label = BadgeLabel(count);
+    const float h = ImGui::GetFontSize();
+    const float w = UnreadBadgeWidth(count);
+    const ImVec2 min(right - w, centerY - h * 0.5f);
+    draw->AddRectFilled(min, ImVec2(right, centerY + h * 0.5f), Badge, h * 0.5f);
+    const ImVec2 text = ImGui::CalcTextSize(label.c_str());
+    draw->AddText(ImVec2(min.x + (w - text.x) * 0.5f, centerY - text.y * 0.5f), BadgeText, label.c_str());
+    return w;
 }
 
 void Tooltip(const char* text)

@@ -4,6 +4,8 @@
 
 #include <imgui.h>
 
+#include <cstddef>
+
 namespace obrol::ui::theme {
 
 inline constexpr ImU32 Rgb(unsigned r, unsigned g, unsigned b, unsigned a = 255)
@@ -29,12 +31,21 @@ inline constexpr ImU32 Selection = Rgb(0x33, 0x99, 0xff, 110);
 inline constexpr ImU32 Online = Rgb(0x2e, 0xcc, 0x71);
 inline constexpr ImU32 Connecting = Rgb(0xf1, 0xc4, 0x0f);
 inline constexpr ImU32 Offline = Rgb(0xe7, 0x4c, 0x3c);
+inline constexpr ImU32 Badge = Rgb(0xd3, 0x54, 0x00);       // unread counts (the "new messages" line's colour)
+inline constexpr ImU32 BadgeText = Rgb(0xff, 0xff, 0xff);
+inline constexpr ImU32 RefusedBand = Rgb(0x7a, 0x1f, 0x1f); // a refused login, under the connect form
+inline constexpr ImU32 RefusedText = Rgb(0xff, 0xe4, 0xe1);
 
 // Applies the palette and scales sizes for HiDPI.
 void Apply(float scale);
 
 // A round status light (green/yellow/red) the height of a frame, followed by SameLine.
 void StatusDot(ImU32 color);
+
+// An unread count as a pill whose right edge is at `right`, vertically centred on `centerY`.
+// Returns its width (0 for a count of 0).
+float UnreadBadge(ImDrawList* draw, float right, float centerY, std::size_t count);
+float UnreadBadgeWidth(std::size_t count);
 
 // A tooltip for the last item (every button gets one).
 void Tooltip(const char* text);
