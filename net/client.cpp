@@ -33,7 +33,8 @@ class Client::Core
 {
 public:
     Core(engine::EventQueue<ClientEvent>& events, ClientConfig config)
-        : events(events), config(std::move(config)), resolver(io), timer(io), token(RandomBits() | 1),
+        : events(events), config(std::move(config)), identity(this->config.identity), resolver(io), timer(io),
+          token(RandomBits() | 1),
           files(
               io,
               [this](TransferStatus status) {
@@ -116,7 +117,8 @@ public:
             connection->Send(Resume{token, lastSeenId});
             resuming = lastSeenId > 0;
             liveMax = 0;
-            connection->Send(Hello{ProtocolVersion, config.nick, std::string("obrol ") + OBROL_VERSION});
+            connection->Send(Hello{ProtocolVersion, config.nick, std::string("obrol ") + OBROL_VERSION,
+                                   MinProtocolVersion, identity->Public()});
         });
     }
 
@@ -188,10 +190,32 @@ public:
                 connection->Send(say);
             }
         }
+        else if (auto* challenge = std::get_if<Challenge>(&message))
+        {
+            if (joined || challenge->version < MinProtocolVersion || challenge->version > ProtocolVersion)
+                return End(EndReason::ProtocolError, "the server asked for protocol version " +
+                                                         std::to_string(challenge->version) + ", which this client does not speak");
+            // the signature binds this connection's nonce to our key and the nickname we asked for
+            connection->Send(Proof{identity->Sign(ProofMessage(challenge->nonce, identity->Public(), config.nick))});
+        }
         else if (auto* refuse = std::get_if<Refuse>(&message))
         {
             refuseCode = refuse->code;
-            End(EndReason::Refused, refuse->reason);
+            End(EndReason::Refused, refuse->reason.empty() ? RefuseText(refuse->code) : refuse->reason);
+        }
+        else if (auto* state = std::get_if<RoomState>(&message))
+        {
+            ClientEvent e;
+            e.kind = ClientEvent::Kind::RoomState;
+            e.room = std::move(state->room);
+            Push(std::move(e));
+        }
+        else if (auto* list = std::get_if<RoomList>(&message))
+        {
+            ClientEvent e;
+            e.kind = ClientEvent::Kind::RoomList;
+            e.rooms = std::move(list->rooms);
+            Push(std::move(e));
         }
         else if (auto* chat = std::get_if<Chat>(&message))
         {
@@ -347,8 +371,27 @@ public:
 
     std::string Where() const { return config.host + ":" + std::to_string(config.port); }
 
+    // For a server that refuses without saying why.
+    std::string RefuseText(RefuseCode code) const
+    {
+        const std::string nick = "\"" + config.nick + "\"";
+        switch (code)
+        {
+        case RefuseCode::NickTaken: return "the nickname " + nick + " is already online";
+        case RefuseCode::NickInvalid: return "the nickname " + nick + " is not allowed";
+        case RefuseCode::VersionMismatch: return "the server speaks another protocol version";
+        case RefuseCode::ServerFull: return "the server is full";
+        case RefuseCode::BadHello: return "the server did not accept the greeting";
+        case RefuseCode::NickOwned:
+            return "the nickname " + nick + " belongs to someone else; choose another, or ask the server's operator to release it";
+        case RefuseCode::BadProof: return "the server could not verify this client's identity key";
+        }
+        return "refused by the server";
+    }
+
     engine::EventQueue<ClientEvent>& events;
     ClientConfig config;
+    const std::shared_ptr<const engine::Identity> identity;
     asio::io_context io{1};
     asio::ip::tcp::resolver resolver;
     asio::steady_timer timer;
@@ -396,6 +439,8 @@ void Client::Connect(ClientConfig config)
 {
     Disconnect();
     JoinThread(); // the previous connection ends within its close grace
+    if (!config.identity)
+        config.identity = std::make_shared<const engine::Identity>(engine::Identity::Generate());
     m_core = std::make_unique<Core>(m_events, std::move(config));
     m_active.store(true, std::memory_order_release);
     m_thread = std::thread([this, core = m_core.get()] {
@@ -408,7 +453,7 @@ void Client::Connect(ClientConfig config)
     });
 }
 
-std::uint64_t Client::Say(std::string to, std::string text)
+std::uint64_t Client::Say(Target to, std::string text)
 {
     if (!m_core)
         return 0;
@@ -421,7 +466,7 @@ std::uint64_t Client::Say(std::string to, std::string text)
     return id;
 }
 
-void Client::RequestHistory(std::string conversation, std::uint64_t beforeId, std::uint32_t limit, bool around)
+void Client::RequestHistory(Target conversation, std::uint64_t beforeId, std::uint32_t limit, bool around)
 {
     if (m_core)
         asio::post(m_core->io, [core = m_core.get(), request = HistoryRequest{std::move(conversation), beforeId, limit, around}] {
@@ -439,7 +484,7 @@ std::uint64_t Client::Search(std::string query, std::uint32_t limit)
     return token;
 }
 
-std::uint64_t Client::SendFile(std::string to, std::filesystem::path path)
+std::uint64_t Client::SendFile(Target to, std::filesystem::path path)
 {
     if (!m_core)
         return 0;
@@ -475,6 +520,34 @@ void Client::RequestThumb(std::uint64_t fileId)
             if (!core->ended)
                 core->files.RequestThumb(fileId);
         });
+}
+
+void Client::JoinRoom(std::string room)
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), request = net::RoomJoin{std::move(room)}] { core->Send(request); });
+}
+
+void Client::PartRoom(std::string room, std::string reason)
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), request = RoomPart{std::move(room), std::move(reason)}] {
+            core->Send(request);
+        });
+}
+
+void Client::SetTopic(std::string room, std::string topic)
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), request = RoomTopic{std::move(room), std::move(topic)}] {
+            core->Send(request);
+        });
+}
+
+void Client::ListRooms()
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get()] { core->Send(RoomListRequest{}); });
 }
 
 void Client::DropConnection()
