@@ -27,8 +27,8 @@ using ui::Conversation;
 
 namespace {
 
-// Stands in for net::Client: records every request; Say hands out ids 1, 2, ... while
-// "connected" and 0 (not sent) otherwise.
+// Stands in for net::Client: records every request (targets as conversation keys: "" everyone,
+// "#room", or a nickname); Say hands out ids 1, 2, ... while "connected" and 0 (not sent) otherwise.
 class RecordingClientCommands : public ui::ClientCommands
 {
 public:
@@ -50,28 +50,37 @@ public:
         connects.push_back({host, port, nick});
     }
     void Disconnect() override { ++disconnects; }
-    std::uint64_t Say(const std::string& to, const std::string& text) override
+    std::uint64_t Say(const net::Target& to, const std::string& text) override
     {
         const std::uint64_t id = online ? nextId++ : 0;
-        said.push_back({to, text, id});
+        said.push_back({ClientModel::KeyOf(to), text, id});
         return id;
     }
 
-    void RequestHistory(const std::string& conversation, std::uint64_t beforeId, std::uint32_t, bool around) override
+    void RequestHistory(const net::Target& conversation, std::uint64_t beforeId, std::uint32_t, bool around) override
     {
-        history.push_back({conversation, beforeId, around});
+        history.push_back({ClientModel::KeyOf(conversation), beforeId, around});
     }
     std::uint64_t Search(const std::string& query) override
     {
         searches.push_back(query);
         return searches.size();
     }
-    std::uint64_t SendFile(const std::string& to, const std::filesystem::path& path) override
+    std::uint64_t SendFile(const net::Target& to, const std::filesystem::path& path) override
     {
         const std::uint64_t id = online ? nextId++ : 0;
-        files.push_back({to, path.string(), id});
+        files.push_back({ClientModel::KeyOf(to), path.string(), id});
         return id;
     }
+    void JoinRoom(const std::string& room) override { joins.push_back(room); }
+    void PartRoom(const std::string& room) override { parts.push_back(room); }
+    void SetTopic(const std::string& room, const std::string& topic) override { topics.emplace_back(room, topic); }
+    void ListRooms() override { ++roomLists; }
+
+    std::vector<std::string> joins;
+    std::vector<std::string> parts;
+    std::vector<std::pair<std::string, std::string>> topics;
+    int roomLists = 0;
     void Download(const ui::Line& line) override { downloads.push_back(line.id); }
     void CancelTransfer(std::uint64_t id, net::TransferDirection direction) override { cancels.emplace_back(id, direction); }
 
@@ -112,7 +121,8 @@ net::ClientEvent ChatEvent(net::ChatKind kind, const std::string& from, const st
     e.kind = net::ClientEvent::Kind::Chat;
     e.chat.kind = kind;
     e.chat.from = from;
-    e.chat.to = to;
+    // to: "" the everyone room, "#name" another room, else the recipient of a private message
+    e.chat.to = kind == net::ChatKind::Private ? net::Target::Person(to) : ClientModel::TargetOf(to);
     e.chat.text = text;
     e.chat.id = id;
     e.chat.timeMs = T0 + static_cast<std::int64_t>(id) * 1000;
@@ -499,7 +509,7 @@ net::ClientEvent HistoryEvent(net::HistoryReason reason, const std::string& conv
     net::ClientEvent e;
     e.kind = net::ClientEvent::Kind::History;
     e.history.reason = reason;
-    e.history.conversation = conversation;
+    e.history.conversation = ClientModel::TargetOf(conversation); // "" everyone, "#room", or a nickname
     e.history.more = more;
     e.history.unreadAfter = unreadAfter;
     for (auto& c : chats)
@@ -688,5 +698,268 @@ TEST_SUITE("ui")
         CHECK(line.file.has_value());
         CHECK(line.text == "notes.txt");
         std::filesystem::remove_all(dir);
+    }
+}
+
+// [SECTION] Rooms
+
+namespace {
+
+net::RoomInfo Room(const std::string& name, std::vector<std::string> members, const std::string& topic = "")
+{
+    net::RoomInfo room;
+    room.name = name;
+    room.topic = topic;
+    room.memberCount = static_cast<std::uint32_t>(members.size());
+    room.members = std::move(members);
+    room.member = true;
+    return room;
+}
+
+// alice is in #games (with bob and dave, who is offline) and #music (with carol).
+void JoinWithRooms(ClientFixture& f)
+{
+    net::ClientEvent welcome = Connected("alice", {"carol", "alice", "bob"});
+    net::RoomInfo everyone;
+    everyone.name = "everyone";
+    everyone.memberCount = 3;
+    everyone.member = true;
+    welcome.welcome.rooms = {everyone, Room("games", {"alice", "bob", "dave"}, "Board games on Fridays"),
+                             Room("music", {"alice", "carol"})};
+    f.model.Apply(welcome);
+    net::ClientEvent history;
+    history.kind = net::ClientEvent::Kind::History;
+    f.model.Apply(history);
+    f.Frames(3);
+}
+
+ImVec2 Center(const std::pair<ImVec2, ImVec2>& rect)
+{
+    return ImVec2((rect.first.x + rect.second.x) * 0.5f, (rect.first.y + rect.second.y) * 0.5f);
+}
+
+bool Inside(const ScreenRect& r, const std::pair<ImVec2, ImVec2>& row)
+{
+    return r.min.x >= row.first.x && r.max.x <= row.second.x && r.min.y >= row.first.y && r.max.y <= row.second.y;
+}
+
+} // namespace
+
+TEST_SUITE("ui")
+{
+    TEST_CASE("the room list puts Everyone first, then the rooms joined, with a badge counting each room's unread messages")
+    {
+        ClientFixture f;
+        JoinWithRooms(f);
+        const auto& rows = f.panel.ConversationRects();
+        REQUIRE(rows.count("") == 1);
+        REQUIRE(rows.count("#games") == 1);
+        REQUIRE(rows.count("#music") == 1);
+        CHECK(rows.at("").second.y <= rows.at("#games").first.y);
+        CHECK(rows.at("#games").second.y <= rows.at("#music").first.y);
+        CHECK_FALSE(UiHarness::BoundsOfColor(ui::theme::Badge)); // nothing unread: no badge
+
+        f.model.Apply(Public("bob", "who brings Catan?", 1));
+        f.model.Apply(ChatEvent(net::ChatKind::Public, "bob", "#games", "I can", 2));
+        f.model.Apply(ChatEvent(net::ChatKind::Public, "dave", "#games", "me too", 3));
+        f.model.Apply(ChatEvent(net::ChatKind::Public, "carol", "#music", "new album out", 4));
+        f.Frames(2);
+        CHECK(f.model.Everyone().unread == 0); // on screen
+        CHECK(f.model.Find("#games")->unread == 2);
+        CHECK(f.model.Find("#music")->unread == 1);
+        // the badges sit inside the rows of the rooms with unread messages
+        const auto badges = UiHarness::BoundsOfColor(ui::theme::Badge);
+        REQUIRE(badges);
+        const auto& games = f.panel.ConversationRects().at("#games");
+        const auto& music = f.panel.ConversationRects().at("#music");
+        CHECK(badges->min.y >= games.first.y);
+        CHECK(badges->max.y <= music.second.y);
+        CHECK(badges->min.x > (games.first.x + games.second.x) * 0.5f); // on the right of the row
+        CHECK(badges->max.x <= games.second.x);
+        CHECK_FALSE(badges->min.y < f.panel.ConversationRects().at("").second.y); // none on Everyone
+
+        SUBCASE("selecting a room shows its conversation, reads it and lists its members")
+        {
+            f.ui.Click(Center(games), f.Draw());
+            f.Frames(2);
+            CHECK(f.panel.ActiveTab() == "#games");
+            CHECK(f.model.Find("#games")->unread == 0);
+            CHECK(f.model.Find("#music")->unread == 1);
+            CHECK(f.panel.View("#games").LastStats().rowsDrawn >= 2);
+            const auto badge = UiHarness::BoundsOfColor(ui::theme::Badge);
+            REQUIRE(badge);
+            CHECK(Inside(*badge, f.panel.ConversationRects().at("#music"))); // only music's is left
+            // the user list shows the room's members, offline ones too, not everyone online
+            CHECK(f.panel.UserRects().count("bob") == 1);
+            CHECK(f.panel.UserRects().count("dave") == 1);
+            CHECK(f.panel.UserRects().count("carol") == 0);
+            const auto users = f.model.UserList("#games");
+            REQUIRE(users.size() == 3);
+            CHECK(users[2].nick == "dave");
+            CHECK_FALSE(users[2].online);
+            CHECK(users[1].online); // bob
+
+            REQUIRE(f.panel.Send("Catan it is"));
+            REQUIRE(f.commands.said.size() == 1);
+            CHECK(f.commands.said[0].to == "#games");
+        }
+
+        SUBCASE("Everyone can be selected back, and a private conversation is listed below the rooms")
+        {
+            f.model.Apply(Private("carol", "alice", "psst", 5));
+            f.Frames(2);
+            REQUIRE(f.panel.ConversationRects().count("carol") == 1);
+            CHECK(f.panel.ConversationRects().at("carol").first.y >= music.second.y);
+            f.ui.Click(Center(f.panel.ConversationRects().at("carol")), f.Draw());
+            f.Frames(2);
+            CHECK(f.panel.ActiveTab() == "carol");
+            f.ui.Click(Center(f.panel.ConversationRects().at("")), f.Draw());
+            f.Frames(1);
+            CHECK(f.panel.ActiveTab().empty());
+        }
+    }
+
+    TEST_CASE("joining a room from the browser asks the client to join and shows the room once the server confirms")
+    {
+        ClientFixture f;
+        JoinWithRooms(f);
+        f.panel.OpenRoomBrowser();
+        f.Frames(2);
+        CHECK(f.panel.RoomBrowserOpen());
+        CHECK(f.commands.roomLists == 1); // the list is asked for whenever the browser opens
+        CHECK(f.model.RoomListPending());
+
+        net::ClientEvent list;
+        list.kind = net::ClientEvent::Kind::RoomList;
+        net::RoomInfo everyone;
+        everyone.name = "everyone";
+        everyone.memberCount = 3;
+        everyone.member = true;
+        net::RoomInfo chess = Room("chess", {}, "Blitz at noon");
+        chess.memberCount = 4;
+        chess.member = false;
+        net::RoomInfo games = Room("games", {}, "Board games on Fridays");
+        games.memberCount = 3;
+        list.rooms = {everyone, chess, games};
+        f.model.Apply(list);
+        f.Frames(2);
+        REQUIRE(f.panel.BrowserRects().count("chess") == 1);
+        REQUIRE(f.panel.BrowserRects().count("games") == 1);
+
+        f.ui.Click(Center(f.panel.BrowserRects().at("chess")), f.Draw());
+        REQUIRE(f.commands.joins == std::vector<std::string>{"chess"});
+        f.Frames(2);
+        CHECK_FALSE(f.panel.RoomBrowserOpen());
+        CHECK(f.panel.ActiveTab().empty()); // not yet: the server has not answered
+
+        net::ClientEvent joined = ChatEvent(net::ChatKind::RoomJoin, "alice", "#chess", "", 10);
+        f.model.Apply(joined);
+        net::ClientEvent state;
+        state.kind = net::ClientEvent::Kind::RoomState;
+        state.room = Room("chess", {"alice", "bob", "erin", "frank", "gus"}, "Blitz at noon");
+        f.model.Apply(state);
+        f.Frames(2);
+        CHECK(f.panel.ActiveTab() == "#chess");
+        REQUIRE(f.panel.ConversationRects().count("#chess") == 1);
+        CHECK(f.panel.ConversationRects().at("#music").second.y <= f.panel.ConversationRects().at("#chess").first.y);
+
+        SUBCASE("a new name typed in the browser creates the room (a leading '#' is dropped)")
+        {
+            f.panel.OpenRoomBrowser();
+            f.Frames(2);
+            f.ui.Type("#Knitting", f.Draw());
+            CHECK(f.panel.RoomBrowserInput() == "#Knitting");
+            f.ui.PressKey(KeyEnter, f.Draw());
+            CHECK(f.commands.joins.back() == "Knitting");
+            f.Frames(1);
+            CHECK_FALSE(f.panel.RoomBrowserOpen());
+        }
+
+        SUBCASE("a name against the rules is not sent, and the browser stays open to fix it")
+        {
+            f.panel.OpenRoomBrowser();
+            f.Frames(2);
+            f.ui.Type("board games", f.Draw());
+            f.ui.PressKey(KeyEnter, f.Draw());
+            CHECK(f.commands.joins.size() == 1);
+            CHECK(f.panel.RoomBrowserOpen());
+            f.ui.PressKey(KeyEscape, f.Draw());
+            f.Frames(1);
+            CHECK_FALSE(f.panel.RoomBrowserOpen());
+        }
+
+        SUBCASE("a room already joined is shown without asking the server again")
+        {
+            CHECK(f.panel.JoinRoom("GAMES"));
+            f.Frames(1);
+            CHECK(f.panel.ActiveTab() == "#games");
+            CHECK(f.commands.joins.size() == 1);
+        }
+    }
+
+    TEST_CASE("a room's topic is shown, members change it, and every room but Everyone can be left")
+    {
+        ClientFixture f;
+        JoinWithRooms(f);
+        f.panel.Select("#games");
+        f.Frames(2);
+        CHECK(f.model.Find("#games")->topic == "Board games on Fridays");
+
+        f.panel.EditTopic();
+        f.Frames(1);
+        CHECK(f.panel.EditingTopic());
+        CHECK(f.panel.TopicInput() == "Board games on Fridays");
+        f.panel.TopicInput() = "Board games on Saturdays";
+        f.ui.PressKey(KeyEnter, f.Draw());
+        REQUIRE(f.commands.topics.size() == 1);
+        CHECK(f.commands.topics[0] == std::make_pair(std::string("games"), std::string("Board games on Saturdays")));
+        CHECK_FALSE(f.panel.EditingTopic());
+
+        net::ClientEvent topic = ChatEvent(net::ChatKind::Topic, "alice", "#games", "Board games on Saturdays", 20);
+        f.model.Apply(topic);
+        f.Frames(1);
+        CHECK(f.model.Find("#games")->topic == "Board games on Saturdays");
+
+        f.panel.LeaveRoom(""); // Everyone cannot be left
+        CHECK(f.commands.parts.empty());
+        f.panel.LeaveRoom("#games");
+        REQUIRE(f.commands.parts == std::vector<std::string>{"games"});
+        f.model.Apply(ChatEvent(net::ChatKind::RoomLeave, "alice", "#games", "", 21));
+        f.Frames(2);
+        // left, but still readable until closed; writing there is off
+        REQUIRE(f.model.Find("#games"));
+        CHECK_FALSE(f.model.Find("#games")->joined);
+        f.panel.EditTopic();
+        CHECK_FALSE(f.panel.EditingTopic());
+        CHECK(f.model.Close("#games"));
+        f.Frames(2);
+        CHECK(f.panel.ActiveTab().empty()); // back to Everyone
+    }
+
+    TEST_CASE("a login refused because the nickname is owned shows the server's reason under the connect form")
+    {
+        ClientFixture f;
+        f.Frames(1);
+        CHECK_FALSE(UiHarness::BoundsOfColor(ui::theme::RefusedBand));
+        net::ClientEvent connecting;
+        connecting.kind = net::ClientEvent::Kind::Connecting;
+        connecting.text = "127.0.0.1:55000";
+        f.model.Apply(connecting);
+        net::ClientEvent refused = Ended(net::EndReason::Refused,
+                                         "the nickname \"alice\" belongs to someone else; choose another, or ask the "
+                                         "server's operator to release it");
+        refused.refuse = net::RefuseCode::NickOwned;
+        f.model.Apply(refused);
+        f.Frames(2);
+        const auto band = UiHarness::BoundsOfColor(ui::theme::RefusedBand);
+        REQUIRE(band);
+        CHECK(band->Width() > 200.0f);
+        CHECK(band->Height() > ImGui::GetFontSize() * 2.0f); // a headline and the reason
+        CHECK(f.model.LastRefuse() == net::RefuseCode::NickOwned);
+
+        f.ui.Type("2", f.Draw()); // the nickname field has the focus: a new name is one keystroke away
+        f.ui.PressKey(KeyEnter, f.Draw());
+        REQUIRE(f.commands.connects.size() == 1);
+        CHECK(f.commands.connects[0].nick == "alice2");
     }
 }

@@ -186,11 +186,8 @@ void ClientPanel::DrawConversationRow(const Conversation& c)
     {
         if (c.IsRoom() && !c.IsEveryone() && c.joined && ImGui::MenuItem(("Leave " + c.title).c_str()))
             LeaveRoom(c.key);
-        if (!c.IsEveryone() && (!c.IsRoom() || !c.joined) && ImGui::MenuItem("Close"))
-        {
+        if (!c.IsEveryone() && (!c.IsRoom() || !c.joined) && ImGui::MenuItem("Close") && m_model.Close(c.key))
             m_views.erase(folded);
-            m_model.Close(c.key);
-        }
         if (c.IsEveryone())
             ImGui::TextDisabled("Everyone cannot be left");
         ImGui::EndPopup();
@@ -292,9 +289,11 @@ void ClientPanel::DrawConversationHeader(Conversation& c)
         else if (ImGui::Button("Close"))
         {
             const std::string key = c.key;
-            m_views.erase(engine::FoldCase(key));
-            m_model.Close(key); // c may be gone from here on
-            return;
+            if (m_model.Close(key)) // false while a message in it is pending
+            {
+                m_views.erase(engine::FoldCase(key));
+                return; // c is gone
+            }
         }
         else
             theme::Tooltip("Close this conversation (it comes back with the next message)");
