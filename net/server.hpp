@@ -31,6 +31,14 @@ struct ServerConfig
     ConnectionLimits limits;
 };
 
+// A room as the server panel lists it.
+struct ServerRoom
+{
+    std::string name;
+    std::string topic;
+    std::size_t members = 0;
+};
+
 struct ServerEvent
 {
     enum class Kind
@@ -45,6 +53,7 @@ struct ServerEvent
         Log,          // text
         StorageError, // text: a record could not be stored (full disk, ...); its sender was told
         SearchResults, // results (newest first), text: the query
+        Rooms,         // rooms: every room (everyone first), at start and whenever one changes
     };
     Kind kind = Kind::Log;
     std::int64_t timeMs = 0;
@@ -55,6 +64,7 @@ struct ServerEvent
     std::string text;
     Chat chat;
     std::vector<Chat> results;
+    std::vector<ServerRoom> rooms;
 };
 
 class Server
@@ -70,6 +80,8 @@ public:
     void Announce(std::string text);   // "Send to all"
     void Kick(std::string nick);
     void Search(std::string query, std::size_t limit = 200); // over everything -> SearchResults
+    // The next identity to join with this nickname owns it (for someone who lost their key) -> Log.
+    void ReleaseNick(std::string nick);
 
     // True from Start() until the Stopped/StartFailed event has been produced.
     bool Running() const { return m_running.load(std::memory_order_acquire); }
