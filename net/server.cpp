@@ -8,55 +8,71 @@
 
 namespace obrol::net {
 
-// [SECTION] Archive glue: the archive thread stores and reads; results come back here.
+// [SECTION] Server::Core: the chat core's hooks become ServerEvents.
 
-Chat ToChat(const engine::StoredMessage& m)
+Server::Core::Core(engine::EventQueue<ServerEvent>& events, ServerConfig config)
+    : events(events), config(std::move(config)), acceptor(io),
+      chat(io, chat::CoreConfig{this->config.maxClients, this->config.historyLimit}, Hooks())
 {
-    Chat chat;
-    chat.id = m.id;
-    chat.timeMs = m.timeMs;
-    chat.kind = static_cast<ChatKind>(m.kind);
-    chat.from = m.from;
-    chat.to = m.to;
-    chat.text = m.text;
-    if (m.file)
-        chat.file = FileInfo{m.file->size,       m.file->mime,       m.file->sha256,     m.file->thumbWidth,
-                             m.file->thumbHeight, m.file->imageWidth, m.file->imageHeight};
-    return chat;
 }
 
-
-void Server::Core::Commit(const Chat& record, std::uint64_t clientMsgId, Hub::Done done)
+chat::CoreHooks Server::Core::Hooks()
 {
-    if (!archive)
-        return done(true, {});
-    engine::StoredMessage m;
-    m.id = record.id;
-    m.timeMs = record.timeMs;
-    m.kind = static_cast<std::uint8_t>(record.kind);
-    m.from = record.from;
-    m.to = record.to;
-    m.text = record.text;
-    m.clientMsgId = clientMsgId; // lets a resend be recognised
-    if (record.file)
-        m.file = engine::StoredFile{record.file->size,       record.file->mime,       record.file->sha256,
-                                    record.file->thumbWidth, record.file->thumbHeight, record.file->imageWidth,
-                                    record.file->imageHeight};
-    // The guard keeps io.run() going until the answer is back: a stop never loses an ack.
-    auto guard = std::make_shared<WorkGuard>(io.get_executor());
-    archive->Append(std::move(m), [this, guard, done = std::move(done)](bool ok, const std::string& error) mutable {
-        asio::post(io, [guard, done = std::move(done), ok, error]() mutable {
-            done(ok, error);
-            guard->reset();
-        });
-    });
+    chat::CoreHooks hooks;
+    hooks.stored = [this](const Chat& record, chat::Participant* sender) {
+        if (files)
+            files->Remember(record);
+        ServerEvent e;
+        e.kind = ServerEvent::Kind::Chat;
+        e.chat = record;
+        e.sessionId = sender ? sender->Id() : 0;
+        Emit(std::move(e));
+    };
+    hooks.joined = [this](chat::Participant& p, const std::string& software) {
+        ServerEvent e;
+        e.kind = ServerEvent::Kind::ClientJoined;
+        e.sessionId = p.Id();
+        e.nick = p.Nick();
+        e.address = p.Address();
+        e.text = software;
+        Emit(std::move(e));
+    };
+    hooks.left = [this](chat::Participant& p, const std::string& reason) {
+        ServerEvent e;
+        e.kind = ServerEvent::Kind::ClientLeft;
+        e.sessionId = p.Id();
+        e.nick = p.Nick();
+        e.address = p.Address();
+        e.text = reason;
+        Emit(std::move(e));
+    };
+    hooks.refused = [this](const std::string& address, const std::string& nick, const std::string& reason) {
+        ServerEvent e;
+        e.kind = ServerEvent::Kind::Refused;
+        e.address = address;
+        e.nick = nick;
+        e.text = reason;
+        Emit(std::move(e));
+    };
+    hooks.storageFailed = [this](const std::string& who, const std::string& error) {
+        ServerEvent e;
+        e.kind = ServerEvent::Kind::StorageError;
+        e.nick = who;
+        e.text = error;
+        Emit(std::move(e));
+    };
+    hooks.roomsChanged = [this] { EmitRooms(); };
+    hooks.log = [this](const std::string& text) { Log(text); };
+    return hooks;
 }
 
-void Server::Core::IsKnown(const std::string& nick, std::function<void(bool)> answer)
+void Server::Core::EmitRooms()
 {
-    if (!archive)
-        return answer(false);
-    Query<bool>([nick](engine::ArchiveReader& r) { return r.KnownNick(nick); }, std::move(answer));
+    ServerEvent e;
+    e.kind = ServerEvent::Kind::Rooms;
+    for (const auto& room : chat.ListRooms({}))
+        e.rooms.push_back({room.name, room.topic, room.memberCount});
+    Emit(std::move(e));
 }
 
 void Server::Core::Open()
@@ -76,15 +92,21 @@ void Server::Core::Open()
             archiveConfig.dir = config.dataDir;
             archiveConfig.maxPageCount = config.archiveMaxPages;
             archive = std::make_unique<engine::Archive>(archiveConfig);
-            hub.SetNextId(archive->LastId() + 1);
+            store = chat::MakeArchiveStore(*archive);
         }
         catch (const std::exception& e)
         {
             return failed(e.what());
         }
     }
-    if (!archive)
-        hub.DisableOfflineDelivery(); // nothing is kept: a private message needs its recipient online
+    try
+    {
+        chat.Open(store.get());
+    }
+    catch (const std::exception& e)
+    {
+        return failed(std::string("cannot read the archive: ") + e.what());
+    }
     try
     {
         files = std::make_unique<ServerFiles>(*this);
@@ -125,6 +147,7 @@ void Server::Core::Open()
     if (archive)
         e.address = archive->Dir().string();
     Emit(std::move(e));
+    EmitRooms();
     Accept();
 }
 
@@ -145,7 +168,7 @@ void Server::Core::Accept()
             return;
         }
         const std::uint64_t id = nextSessionId++;
-        auto session = std::make_shared<Session>(*this, id, std::move(socket));
+        auto session = Session::Create(*this, id, std::move(socket));
         sessions.emplace(id, session);
         session->Start();
         Accept();
@@ -166,18 +189,6 @@ void Server::Core::Shutdown(std::string why)
         all.push_back(session);
     for (auto& session : all)
         session->Dismiss(ByeReason::ServerStopping, stopReason, "server stopped");
-}
-
-void Server::Core::OnChat(const Chat& chat, Participant* sender)
-{
-    if (files)
-        files->Remember(chat);
-    ServerEvent e;
-    e.kind = ServerEvent::Kind::Chat;
-    e.chat = chat;
-    if (auto* session = dynamic_cast<Session*>(sender))
-        e.sessionId = session->Id();
-    Emit(std::move(e));
 }
 
 // [SECTION] Server: the thread-safe facade used by the UI thread.
@@ -239,7 +250,7 @@ void Server::Announce(std::string text)
         return;
     asio::post(m_core->io, [core = m_core.get(), text = std::move(text)] {
         if (!core->stopping)
-            core->hub.Announce(text);
+            core->chat.Announce(text);
     });
 }
 
@@ -248,20 +259,13 @@ void Server::Search(std::string query, std::size_t limit)
     if (!m_core)
         return;
     asio::post(m_core->io, [core = m_core.get(), query = std::move(query), limit] {
-        const auto emit = [core, query](std::vector<Chat> chats) {
+        core->chat.Search({}, query, limit, [core, query](std::vector<Chat> chats) {
             ServerEvent e;
             e.kind = ServerEvent::Kind::SearchResults;
             e.text = query;
             e.results = std::move(chats);
             core->Emit(std::move(e));
-        };
-        if (!core->archive)
-            return emit({});
-        core->Query<std::vector<Chat>>(
-            [query, limit](engine::ArchiveReader& r) {
-                return ToChats(r.Search("", query, limit));
-            },
-            emit);
+        });
     });
 }
 
@@ -270,14 +274,20 @@ void Server::Kick(std::string nick)
     if (!m_core)
         return;
     asio::post(m_core->io, [core = m_core.get(), nick = std::move(nick)] {
-        auto* participant = core->hub.Find(nick);
-        auto* session = dynamic_cast<Session*>(participant);
-        if (!session)
-        {
+        if (!core->chat.Kick(nick))
             core->Log("kick: nobody called \"" + nick + "\" is online");
-            return;
-        }
-        session->Dismiss(ByeReason::Kicked, "", "kicked by the server");
+    });
+}
+
+void Server::ReleaseNick(std::string nick)
+{
+    if (!m_core)
+        return;
+    asio::post(m_core->io, [core = m_core.get(), nick = std::move(nick)] {
+        if (core->chat.ReleaseNick(nick))
+            core->Log("the nickname \"" + nick + "\" is released: the next identity to join with it owns it");
+        else
+            core->Log("release: nobody owns the nickname \"" + nick + "\"");
     });
 }
 

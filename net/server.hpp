@@ -53,7 +53,7 @@ struct ServerEvent
         Log,          // text
         StorageError, // text: a record could not be stored (full disk, ...); its sender was told
         SearchResults, // results (newest first), text: the query
-        Rooms,        // rooms: every room (the full list; sent at start and whenever it changes)
+        Rooms,         // rooms: every room (everyone first), at start and whenever one changes
     };
     Kind kind = Kind::Log;
     std::int64_t timeMs = 0;
@@ -79,10 +79,9 @@ public:
     void Stop(std::string why = "the server was stopped"); // -> Stopped (clients get Bye)
     void Announce(std::string text);   // "Send to all"
     void Kick(std::string nick);
-    // Frees an owned nickname (its owner lost their key): the next key to log in with it owns it.
-    // -> a Log event saying what happened.
-    void ReleaseNick(std::string nick);
     void Search(std::string query, std::size_t limit = 200); // over everything -> SearchResults
+    // The next identity to join with this nickname owns it (for someone who lost their key) -> Log.
+    void ReleaseNick(std::string nick);
 
     // True from Start() until the Stopped/StartFailed event has been produced.
     bool Running() const { return m_running.load(std::memory_order_acquire); }

@@ -40,7 +40,7 @@ struct ServerFiles::Upload
     std::string key;
     std::string nick;
     std::uint64_t id = 0;
-    std::string to;
+    Target to;
     std::string name;
     std::uint64_t size = 0;
     std::uint64_t expected = 0; // the next offset accepted from the network
@@ -176,13 +176,12 @@ void ServerFiles::OnOffer(const std::shared_ptr<Session>& session, const FileOff
     }
     if (auto done = m_completed.find(key); done != m_completed.end())
         return (void)session->Conn().Send(done->second); // stored before the connection dropped
-    if (!m_core.archive)
+    if (!m_core.chat.HasStore())
         return Begin(session, offer);
     // maybe stored by an earlier run of the server
     std::weak_ptr<Session> weak = session;
-    m_core.Query<std::optional<engine::StoredMessage>>(
-        [nick = session->Nick(), id = offer.id](engine::ArchiveReader& r) { return r.FindByClientId(nick, id); },
-        [this, weak, offer](std::optional<engine::StoredMessage> stored) {
+    m_core.chat.FindOwn(session->Nick(), offer.id,
+        [this, weak, offer](std::optional<Chat> stored) {
             auto session = weak.lock();
             if (!session || !session->Joined())
                 return;
@@ -234,22 +233,21 @@ void ServerFiles::Begin(const std::shared_ptr<Session>& session, const FileOffer
                     owner->Conn().Send(FileAccept{it->second->id, 0});
             });
     };
-    if (offer.to.empty() || m_core.hub.Find(offer.to))
-    {
-        if (!offer.to.empty() && engine::FoldCase(offer.to) == engine::FoldCase(session->Nick()))
-            return Refuse(session, offer.id, TransferDirection::Upload, FileAbortCode::UnknownUser,
-                          "a private file needs someone other than yourself");
+    if (const chat::Outcome check = m_core.chat.CheckTarget(session->Nick(), offer.to); !check.ok)
+        return Refuse(session, offer.id, TransferDirection::Upload,
+                      check.code == ErrorCode::UnknownUser ? FileAbortCode::UnknownUser : FileAbortCode::Invalid,
+                      check.code == ErrorCode::UnknownUser ? "a private file needs someone other than yourself" : check.error);
+    if (offer.to.IsRoom() || m_core.chat.Find(offer.to.name))
         return start(session);
-    }
     // a private file to someone offline: only if they have been here before (it waits for them)
     std::weak_ptr<Session> weak = session;
-    m_core.IsKnown(offer.to, [weak, start, offer](bool known) {
+    m_core.chat.KnownNick(offer.to.name, [weak, start, offer](bool known) {
         auto session = weak.lock();
         if (!session || !session->Joined())
             return;
         if (!known)
             return (void)session->Conn().Send(FileAbort{offer.id, TransferDirection::Upload, FileAbortCode::UnknownUser,
-                                                        "nobody called \"" + offer.to + "\" is here to receive it"});
+                                                        "nobody called \"" + offer.to.name + "\" is here to receive it"});
         start(session);
     });
 }
@@ -431,14 +429,15 @@ void ServerFiles::Finish(const std::string& key, const std::array<std::uint8_t, 
 void ServerFiles::Post(const std::string& key, FileInfo info, const std::string& shaHex)
 {
     auto upload = m_uploads.at(key);
-    m_core.hub.PostFile(upload->nick, upload->to, upload->name, info, upload->id,
-                        [this, upload, shaHex](const Hub::PostResult& result) {
+    m_core.chat.PostFile(upload->nick, upload->to, upload->name, info, upload->id,
+                        [this, upload, shaHex](const chat::PostResult& result) {
                             m_uploads.erase(upload->key);
                             auto owner = upload->owner.lock();
                             if (!result.ok)
                             {
-                                const auto code = result.code == ErrorCode::UnknownUser ? FileAbortCode::UnknownUser
-                                                                                        : FileAbortCode::StorageFailed;
+                                const auto code = result.code == ErrorCode::UnknownUser   ? FileAbortCode::UnknownUser
+                                                  : result.code == ErrorCode::StorageFailed ? FileAbortCode::StorageFailed
+                                                                                            : FileAbortCode::Invalid;
                                 if (owner)
                                     owner->Conn().Send(FileAbort{upload->id, TransferDirection::Upload, code, result.error});
                                 return;
@@ -504,15 +503,14 @@ void ServerFiles::Lookup(const std::string& viewer, std::uint64_t id, std::funct
     {
         const FileRef& ref = it->second;
         const std::string me = engine::FoldCase(viewer);
-        if (ref.to.empty() || engine::FoldCase(ref.from) == me || engine::FoldCase(ref.to) == me)
+        // who may see it: a room's members (everyone: all), a private file's sender and recipient
+        if (ref.to.IsRoom() ? m_core.chat.MayUse(viewer, ref.to)
+                            : engine::FoldCase(ref.from) == me || engine::FoldCase(ref.to.name) == me)
             return then(ref);
         return then(std::nullopt);
     }
-    if (!m_core.archive)
-        return then(std::nullopt);
-    m_core.Query<std::optional<engine::StoredMessage>>(
-        [viewer, id](engine::ArchiveReader& r) { return r.Visible(viewer, id); },
-        [this, then = std::move(then)](std::optional<engine::StoredMessage> stored) {
+    m_core.chat.Visible(viewer, id,
+        [this, then = std::move(then)](std::optional<Chat> stored) {
             if (!stored || !stored->file)
                 return then(std::nullopt);
             FileRef ref{stored->from, stored->to, engine::Sha256::Hex(stored->file->sha256), stored->file->size};

@@ -59,7 +59,7 @@ private:
     struct FileRef
     {
         std::string from;
-        std::string to;
+        Target to;
         std::string sha; // hex: the name under files/
         std::uint64_t size = 0;
     };

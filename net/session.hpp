@@ -1,21 +1,27 @@
-// One connected client of the server: handshake, its Says (in order), history and search
-// requests, and its part of the room. Server io thread only. Included by server.cpp alone.
+// The Obrol door: one connection speaking the Obrol wire (docs/PROTOCOL.md). It decodes frames,
+// runs the handshake (version, identity proof), calls the chat core, and encodes what comes back.
+// Server io thread only. Included by server.cpp and server_files.cpp.
 #pragma once
 
-#include "engine/utf8.hpp"
+#include "engine/identity.hpp"
 #include "net/server_core.hpp"
 #include "net/server_files.hpp"
 
 #include <algorithm>
-#include <deque>
 
 namespace obrol::net {
 
-class Session final : public Participant, public std::enable_shared_from_this<Session>
+class Session final : public chat::Participant, public std::enable_shared_from_this<Session>
 {
 public:
-    Session(Server::Core& core, std::uint64_t id, asio::ip::tcp::socket socket)
-        : m_core(core), m_id(id), m_conn(std::make_shared<Connection>(std::move(socket), core.config.limits))
+    static std::shared_ptr<Session> Create(Server::Core& core, std::uint64_t id, asio::ip::tcp::socket socket)
+    {
+        auto conn = std::make_shared<Connection>(std::move(socket), core.config.limits);
+        return std::make_shared<Session>(core, id, std::move(conn));
+    }
+
+    Session(Server::Core& core, std::uint64_t id, std::shared_ptr<Connection> conn)
+        : Participant(id, chat::Door::Obrol, conn->RemoteAddress()), m_core(core), m_conn(std::move(conn))
     {
     }
 
@@ -31,7 +37,7 @@ public:
                       [self](CloseCause cause, const std::string& why) { self->OnClosed(cause, why); });
     }
 
-    void Deliver(const Chat& chat, SharedFrames& frames) override
+    void Deliver(const Chat& chat, chat::SharedFrames& frames) override
     {
         if (!frames.obrol)
             frames.obrol = EncodeShared(chat);
@@ -39,65 +45,77 @@ public:
     }
 
     // Sends a Bye and closes once it is written.
-    void Dismiss(ByeReason reason, const std::string& text, const std::string& leaveReason)
+    void Dismiss(ByeReason reason, const std::string& text, const std::string& leaveReason) override
     {
         m_leaveReason = leaveReason;
         m_conn->Send(Bye{reason, text});
         m_conn->CloseAfterFlush(CloseCause::Local, leaveReason);
     }
 
-    // Leaves at once (a reconnect of the same client takes this nickname over), then closes.
-    void Replace()
-    {
-        auto self = shared_from_this();
-        if (m_joined)
-        {
-            m_joined = false;
-            m_core.hub.Leave(this, "reconnected");
-            EmitLeft("reconnected");
-        }
-        m_leaveReason = "replaced by a new connection";
-        m_conn->Send(Bye{ByeReason::Quit, "replaced by a new connection from the same client"});
-        m_conn->CloseAfterFlush(CloseCause::Local, m_leaveReason);
-    }
-
-    std::uint64_t Id() const { return m_id; }
-    bool Joined() const { return m_joined; }
+    bool Joined() const { return m_core.chat.LoggedIn(*this); }
     Connection& Conn() { return *m_conn; }
-    std::uint64_t Token() const { return m_token; }
-    const std::string& Nick() const { return m_nick; }
-    const std::string& Address() const { return m_conn->RemoteAddress(); }
 
 private:
+    enum class Stage { Hello, Proof, Joined };
+
     void OnMessage(Message& message)
     {
         if (auto* hello = std::get_if<Hello>(&message))
             OnHello(*hello);
+        else if (auto* proof = std::get_if<Proof>(&message))
+            OnProof(*proof);
         else if (auto* say = std::get_if<Say>(&message))
             OnSay(std::move(*say));
         else if (auto* resume = std::get_if<Resume>(&message))
         {
-            if (!m_joined)
+            if (m_stage == Stage::Hello)
             {
                 m_token = resume->token;
                 m_lastSeenId = resume->lastSeenId;
             }
-            else if (resume->lastSeenId > 0)
-                SendMissed(resume->lastSeenId); // the next part of a resume that did not fit one frame
+            else if (Joined() && resume->lastSeenId > 0) // the next part of a resume that did not fit one frame
+                m_core.chat.Missed(Nick(), resume->lastSeenId, Answer<History>());
         }
-        else if (auto* request = std::get_if<HistoryRequest>(&message))
-            OnHistoryRequest(*request);
-        else if (auto* search = std::get_if<SearchRequest>(&message))
-            OnSearch(*search);
-        else if (IsFileFrame(message))
-            OnFileFrame(message);
         else if (auto* bye = std::get_if<Bye>(&message))
         {
             m_leaveReason = bye->text.empty() ? "quit" : "quit: " + bye->text;
             m_conn->Close(CloseCause::PeerClosed, m_leaveReason);
         }
+        else if (!Joined())
+            Fail(ErrorCode::NotJoined, "join (Hello, then Proof) before anything else");
+        else if (auto* request = std::get_if<HistoryRequest>(&message))
+            OnHistoryRequest(*request);
+        else if (auto* search = std::get_if<SearchRequest>(&message))
+            m_core.chat.Search(Nick(), search->query, search->limit, [self = shared_from_this(), token = search->token](std::vector<Chat> chats) {
+                self->m_conn->Send(SearchResults{token, std::move(chats)});
+            });
+        else if (auto* join = std::get_if<RoomJoin>(&message))
+            OnRoomJoin(join->room);
+        else if (auto* part = std::get_if<RoomPart>(&message))
+            m_core.chat.PartRoom(*this, part->room, part->reason, Complain());
+        else if (auto* topic = std::get_if<RoomTopic>(&message))
+            m_core.chat.SetTopic(*this, topic->room, topic->topic, Complain());
+        else if (std::holds_alternative<RoomListRequest>(message))
+            m_conn->Send(RoomList{m_core.chat.ListRooms(Nick())});
+        else if (IsFileFrame(message))
+            OnFileFrame(message);
         else
             Fail(ErrorCode::BadFrame, "this frame type is not accepted by the server");
+    }
+
+    // A callback that sends its answer to this connection (if it is still open).
+    template <class T> std::function<void(T)> Answer()
+    {
+        return [self = shared_from_this()](T answer) { self->m_conn->Send(std::move(answer)); };
+    }
+
+    // A callback that reports a failed room request as an Error (the connection stays open).
+    std::function<void(const chat::Outcome&)> Complain()
+    {
+        return [self = shared_from_this()](const chat::Outcome& outcome) {
+            if (!outcome.ok)
+                self->m_conn->Send(Error{outcome.code, 0, outcome.error});
+        };
     }
 
     static bool IsFileFrame(const Message& m)
@@ -110,8 +128,6 @@ private:
 
     void OnFileFrame(Message& message)
     {
-        if (!m_joined)
-            return Fail(ErrorCode::NotJoined, "join before sending or fetching files");
         auto self = shared_from_this();
         auto& files = *m_core.files;
         if (auto* offer = std::get_if<FileOffer>(&message))
@@ -130,230 +146,109 @@ private:
             files.OnThumbGet(self, *thumb);
     }
 
+    // [SECTION] Handshake: Hello -> Challenge -> Proof -> Welcome (or Refuse at any step)
+
     void OnHello(const Hello& hello)
     {
-        if (m_joined)
+        if (m_stage != Stage::Hello)
+            return Fail(ErrorCode::BadFrame, "already said Hello");
+        // the highest version both speak
+        const std::uint16_t chosen = std::min(hello.version, ProtocolVersion);
+        if (chosen < std::max(hello.minVersion, MinProtocolVersion))
         {
-            Fail(ErrorCode::BadFrame, "already joined");
+            const std::string ours = std::to_string(MinProtocolVersion) + (MinProtocolVersion == ProtocolVersion ? "" : "-" + std::to_string(ProtocolVersion));
+            if (hello.version < MinProtocolVersion)
+                return Refuse(RefuseCode::VersionMismatch, "this server speaks protocol version " + ours + ", the client " +
+                                                               std::to_string(hello.version) + "; update Obrol on this computer",
+                              hello.nick);
+            return Refuse(RefuseCode::VersionMismatch, "this client needs protocol version " + std::to_string(hello.minVersion) +
+                                                           " or newer; this server speaks " + ours +
+                                                           "; ask the server's operator to update Obrol",
+                          hello.nick);
+        }
+        if (hello.publicKey == PublicKey{})
+            return Refuse(RefuseCode::BadHello, "a Hello must carry the client's identity key", hello.nick);
+        m_hello = hello;
+        m_nonce = engine::RandomBytes32();
+        m_stage = Stage::Proof;
+        m_conn->Send(Challenge{chosen, m_nonce});
+    }
+
+    void OnProof(const Proof& proof)
+    {
+        if (m_stage != Stage::Proof)
+            return Fail(ErrorCode::BadFrame, m_stage == Stage::Hello ? "Proof before Hello" : "already joined");
+        if (!engine::VerifySignature(m_hello.publicKey, ProofMessage(m_nonce, m_hello.publicKey, m_hello.nick),
+                                     proof.signature))
+            return Refuse(RefuseCode::BadProof, "the signature does not prove the identity key sent in Hello",
+                          m_hello.nick);
+        chat::LoginRequest request;
+        request.nick = m_hello.nick;
+        request.key = m_hello.publicKey;
+        request.token = m_token;
+        request.software = m_hello.software;
+        const chat::LoginResult login = m_core.chat.Login(*this, std::move(request));
+        if (!login.ok)
+        {
+            m_conn->Send(net::Refuse{login.code, login.reason});
+            m_conn->CloseAfterFlush(CloseCause::Local, "refused");
             return;
         }
-        if (hello.version != ProtocolVersion)
-        {
-            Refuse(RefuseCode::VersionMismatch, "this server speaks protocol version " +
-                                                    std::to_string(ProtocolVersion) + ", the client " +
-                                                    std::to_string(hello.version) + "; update Obrol");
-            return;
-        }
-        // The same client reconnecting (same token) while its old connection still looks alive
-        // to us: the new connection takes the nickname over.
-        if (auto* holder = dynamic_cast<Session*>(m_core.hub.Find(hello.nick));
-            holder && holder != this && m_token != 0 && holder->Token() == m_token)
-            holder->Replace();
-        if (m_core.hub.Count() >= m_core.config.maxClients)
-        {
-            Refuse(RefuseCode::ServerFull, "the server is full (" + std::to_string(m_core.config.maxClients) + " users)");
-            return;
-        }
-        auto joined = m_core.hub.Join(this, hello.nick);
-        if (!joined.ok)
-        {
-            Refuse(joined.code, joined.reason, hello.nick);
-            return;
-        }
-        m_joined = true;
-        m_nick = joined.nick;
+        m_stage = Stage::Joined;
         Welcome welcome;
-        welcome.nick = m_nick;
+        welcome.nick = login.nick;
         welcome.serverName = m_core.config.name;
         welcome.serverTimeMs = engine::NowMs();
-        welcome.heartbeatSeconds =
-            static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(m_core.config.limits.heartbeat).count());
-        welcome.users = m_core.hub.Users();
+        welcome.heartbeatSeconds = static_cast<std::uint32_t>(
+            std::chrono::duration_cast<std::chrono::seconds>(m_core.config.limits.heartbeat).count());
+        welcome.users = login.users;
         welcome.maxFileBytes = m_core.config.maxFileBytes;
+        welcome.rooms = login.rooms;
         m_conn->Send(welcome);
-        SendHistory();
-        ServerEvent e;
-        e.kind = ServerEvent::Kind::ClientJoined;
-        e.sessionId = m_id;
-        e.nick = m_nick;
-        e.address = Address();
-        e.text = hello.software;
-        m_core.Emit(std::move(e));
+        m_core.chat.JoinHistory(*this, m_lastSeenId, Answer<History>());
     }
 
-    // Says are handled one at a time, in arrival order: a resend first asks the archive whether
-    // it was stored already, and the next Say must not overtake it (ids follow arrival order).
+    // [SECTION] Requests of a joined user
+
     void OnSay(Say say)
     {
-        m_says.push_back(std::move(say));
-        if (!m_sayBusy)
-            NextSay();
-    }
-
-    void NextSay()
-    {
-        while (!m_says.empty() && !m_sayBusy)
-        {
-            Say say = std::move(m_says.front());
-            m_says.pop_front();
-            if (say.resend && m_core.archive && say.clientMsgId != 0)
-            {
-                m_sayBusy = true;
-                auto self = shared_from_this();
-                const std::uint64_t id = say.clientMsgId; // read before `say` moves into the callback
-                m_core.Query<std::optional<engine::StoredMessage>>(
-                    [nick = m_nick, id](engine::ArchiveReader& r) { return r.FindByClientId(nick, id); },
-                    [self, say = std::move(say)](std::optional<engine::StoredMessage> stored) mutable {
-                        if (stored) // already stored: acknowledge again, never store twice
-                            self->m_conn->Send(Ack{say.clientMsgId, stored->id, stored->timeMs});
-                        else
-                            self->Post(say);
-                        self->m_sayBusy = false;
-                        self->NextSay();
-                    });
-                return;
-            }
-            Post(say);
-        }
-    }
-
-    void Post(const Say& say)
-    {
-        auto self = shared_from_this();
-        // A private message to an offline nickname asks the archive first: hold later Says.
-        const bool mayWait = !say.to.empty() && !m_core.hub.Find(say.to) && m_core.archive;
-        if (mayWait)
-            m_sayBusy = true;
-        m_core.hub.Post(this, say.to, say.text, say.clientMsgId, [self, id = say.clientMsgId, mayWait](const Hub::PostResult& result) {
+        const std::uint64_t id = say.clientMsgId;
+        m_core.chat.Say(*this, std::move(say), [self = shared_from_this(), id](const chat::PostResult& result) {
             if (result.ok)
-                self->m_conn->Send(Ack{id, result.chat.id, result.chat.timeMs});
-            else
+                return (void)self->m_conn->Send(Ack{id, result.chat.id, result.chat.timeMs});
+            self->m_conn->Send(Error{result.code, id, result.error});
+            if (result.code == ErrorCode::StorageFailed)
             {
-                self->m_conn->Send(Error{result.code, id, result.error});
-                if (result.code == ErrorCode::StorageFailed)
-                {
-                    ServerEvent e;
-                    e.kind = ServerEvent::Kind::StorageError;
-                    e.nick = self->m_nick;
-                    e.text = result.error;
-                    self->m_core.Emit(std::move(e));
-                }
-            }
-            if (mayWait && self->m_sayBusy)
-            {
-                self->m_sayBusy = false;
-                self->NextSay();
+                ServerEvent e;
+                e.kind = ServerEvent::Kind::StorageError;
+                e.nick = self->Nick();
+                e.text = result.error;
+                self->m_core.Emit(std::move(e));
             }
         });
     }
 
-    // After Welcome: what this user missed (resume) or the recent history (a fresh join).
-    void SendHistory()
-    {
-        if (!m_core.archive)
-            return (void)m_conn->Send(History{}); // nothing stored: an empty Join history
-        if (m_lastSeenId > 0)
-            return SendMissed(m_lastSeenId);
-        const std::size_t limit = m_core.config.historyLimit;
-        if (limit == 0)
-            return (void)m_conn->Send(History{});
-        auto self = shared_from_this();
-        m_core.Query<History>(
-            [nick = m_nick, limit](engine::ArchiveReader& r) {
-                History h;
-                h.reason = HistoryReason::Join;
-                auto all = r.Page(nick, "", 0, limit + 1);
-                h.more = all.size() == limit + 1;
-                // our own Join, just stored, is shown as "You joined": it must not take a slot
-                if (!all.empty() && all.back().kind == static_cast<std::uint8_t>(ChatKind::Join) &&
-                    engine::FoldCase(all.back().from) == engine::FoldCase(nick))
-                    all.pop_back();
-                if (all.size() > limit)
-                    all.erase(all.begin());
-                const auto privates = r.RecentPrivate(nick, limit);
-                all.insert(all.end(), privates.begin(), privates.end());
-                std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-                h.more = KeepNewestThatFit(all) || h.more;
-                h.unreadAfter = r.LastLeaveId(nick);
-                h.chats = ToChats(all);
-                return h;
-            },
-            [self](History h) { self->m_conn->Send(h); });
-    }
-
-    // Everything after `afterId` this user may see, oldest first; `more` = newer ones follow
-    // (the client asks again with a Resume carrying the last id it got).
-    void SendMissed(std::uint64_t afterId)
-    {
-        auto self = shared_from_this();
-        m_core.Query<History>(
-            [nick = m_nick, afterId](engine::ArchiveReader& r) {
-                History h;
-                h.reason = HistoryReason::Resume;
-                h.unreadAfter = afterId;
-                auto missed = r.Since(nick, afterId, MaxHistoryChats);
-                h.more = missed.size() == MaxHistoryChats;
-                h.more = KeepFirstThatFit(missed) || h.more;
-                h.chats = ToChats(missed);
-                return h;
-            },
-            [self](History h) { self->m_conn->Send(h); });
-    }
-
     void OnHistoryRequest(const HistoryRequest& request)
     {
-        if (!m_joined)
-            return Fail(ErrorCode::NotJoined, "join before asking for history");
-        History empty;
-        empty.reason = request.around ? HistoryReason::Around : HistoryReason::Page;
-        empty.conversation = request.conversation;
-        if (!m_core.archive)
-            return (void)m_conn->Send(empty);
-        auto self = shared_from_this();
-        const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, 500);
-        m_core.Query<History>(
-            [nick = m_nick, request, limit, h = std::move(empty)](engine::ArchiveReader& r) mutable {
-                if (request.around)
-                {
-                    // the message itself with up to limit/2 before and after it
-                    auto around = r.Page(nick, request.conversation, request.beforeId + 1, limit / 2 + 1);
-                    h.more = around.size() == limit / 2 + 1;
-                    const auto after = r.After(nick, request.conversation, request.beforeId, limit / 2);
-                    around.insert(around.end(), after.begin(), after.end());
-                    h.more = KeepFirstThatFit(around) || h.more;
-                    h.chats = ToChats(around);
-                }
-                else
-                {
-                    auto page = r.Page(nick, request.conversation, request.beforeId, limit);
-                    h.more = page.size() == limit;
-                    h.more = KeepNewestThatFit(page) || h.more;
-                    h.chats = ToChats(page);
-                }
-                return h;
-            },
-            [self](History h) { self->m_conn->Send(h); });
+        if (!m_core.chat.MayUse(Nick(), request.conversation))
+            return (void)m_conn->Send(Error{ErrorCode::NotAMember, 0, "you are not in #" + request.conversation.name});
+        m_core.chat.Page(Nick(), request, Answer<History>());
     }
 
-    void OnSearch(const SearchRequest& request)
+    void OnRoomJoin(const std::string& room)
     {
-        if (!m_joined)
-            return Fail(ErrorCode::NotJoined, "join before searching");
-        SearchResults results;
-        results.token = request.token;
-        if (!m_core.archive)
-            return (void)m_conn->Send(results);
-        auto self = shared_from_this();
-        const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, 500);
-        m_core.Query<SearchResults>(
-            [nick = m_nick, query = request.query, limit, results = std::move(results)](engine::ArchiveReader& r) mutable {
-                auto found = r.Search(nick, query, limit);
-                KeepFirstThatFit(found); // newest first: the oldest matches give way
-                results.chats = ToChats(found);
-                return results;
-            },
-            [self](SearchResults r) { self->m_conn->Send(r); });
+        m_core.chat.JoinRoom(*this, room, [self = shared_from_this()](const chat::Outcome& outcome, const RoomInfo& info) {
+            if (!outcome.ok)
+                return (void)self->m_conn->Send(Error{outcome.code, 0, outcome.error});
+            self->m_conn->Send(RoomState{info});
+            HistoryRequest newest;
+            newest.conversation = Target::Room(info.name);
+            newest.limit = static_cast<std::uint32_t>(std::clamp<std::size_t>(self->m_core.config.historyLimit, 1, 500));
+            self->m_core.chat.Page(self->Nick(), newest, self->Answer<History>());
+        });
     }
+
+    // [SECTION] Failures and the end of the connection
 
     void OnBadFrame(DecodeError error)
     {
@@ -372,7 +267,7 @@ private:
         m_conn->CloseAfterFlush(CloseCause::ProtocolError, m_leaveReason);
     }
 
-    void Refuse(RefuseCode code, const std::string& reason, const std::string& nick = {})
+    void Refuse(RefuseCode code, const std::string& reason, const std::string& nick)
     {
         ServerEvent e;
         e.kind = ServerEvent::Kind::Refused;
@@ -398,41 +293,23 @@ private:
             default: reason = why; break;
             }
         }
-        if (m_joined)
-        {
-            m_joined = false;
-            m_core.hub.Leave(this, reason);
-            EmitLeft(reason);
-        }
+        m_core.chat.Logout(*this, reason);
         if (m_core.files)
-            m_core.files->OnSessionClosed(m_id);
+            m_core.files->OnSessionClosed(Id());
         // Erase later, not now: we may be deep inside a broadcast that delivers to this session.
-        asio::post(m_core.io, [core = &m_core, id = m_id] { core->Remove(id); });
+        asio::post(m_core.io, [core = &m_core, id = Id()] { core->Remove(id); });
     }
 
-    void EmitLeft(const std::string& reason)
-    {
-        ServerEvent e;
-        e.kind = ServerEvent::Kind::ClientLeft;
-        e.sessionId = m_id;
-        e.nick = m_nick;
-        e.address = Address();
-        e.text = reason;
-        m_core.Emit(std::move(e));
-    }
-
-    std::string Describe() const { return m_nick.empty() ? Address() : m_nick + " (" + Address() + ")"; }
+    std::string Describe() const { return Nick().empty() ? Address() : Nick() + " (" + Address() + ")"; }
 
     Server::Core& m_core;
-    std::uint64_t m_id;
     std::shared_ptr<Connection> m_conn;
-    std::string m_nick;
+    Stage m_stage = Stage::Hello;
+    Hello m_hello;
+    std::array<std::uint8_t, 32> m_nonce{};
     std::string m_leaveReason;
-    bool m_joined = false;
-    std::uint64_t m_token = 0;      // from Resume: identifies this client across its reconnects
+    std::uint64_t m_token = 0;      // from Resume: identifies this client run across its reconnects
     std::uint64_t m_lastSeenId = 0; // from Resume: send what came after it
-    std::deque<Say> m_says;         // waiting behind an archive look-up
-    bool m_sayBusy = false;
 };
 
 } // namespace obrol::net
