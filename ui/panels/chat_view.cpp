@@ -629,7 +629,9 @@ void ChatView::DrawFile(ImDrawList* draw, const Line& line, const RowGeometry& g
     }
     else if (line.own && line.id != 0)
         draw->AddText(font, fs * 0.8f, ImVec2(statusPos.x, statusPos.y + fs * 0.25f), faint,
-                      line.to.empty() ? "sent to everyone" : ("sent to " + line.to).c_str());
+                      line.to.IsEveryone() ? "sent to everyone"
+                      : line.to.IsRoom()   ? ("sent to #" + line.to.name).c_str()
+                                           : ("sent to " + line.to.name).c_str());
     ImGui::PopID();
 }
 

@@ -95,8 +95,8 @@ void ServerPanel::Draw(std::int64_t nowMs)
     const float rest = ImGui::GetContentRegionAvail().y;
     const float graph = fs * 4.0f;
     const float announce = ImGui::GetFrameHeightWithSpacing();
-    const float clients = std::max(fs * 5.5f, (rest - graph - announce) * 0.24f);
-    const float rooms = std::max(fs * 4.5f, (rest - graph - announce) * 0.16f);
+    const float clients = std::max(fs * 5.5f, (rest - graph - announce) * 0.2f);
+    const float rooms = std::max(fs * 4.5f, (rest - graph - announce) * 0.14f);
     DrawClients(clients);
     DrawRooms(rooms);
     DrawRate(nowMs);
@@ -299,6 +299,8 @@ void ServerPanel::DrawReleaseDialog()
     ImGui::SetNextItemWidth(-FLT_MIN);
     const bool enter = ImGui::InputTextWithHint("##releasenick", "nickname to release", &m_release,
                                                 ImGuiInputTextFlags_EnterReturnsTrue);
+    if (enter)
+        ImGui::SetKeyboardFocusHere(-1); // Enter leaves the field; keep typing if nothing was released
     const bool blank = m_release.find_first_not_of(" \t") == std::string::npos;
     const bool online = std::any_of(m_model.Clients().begin(), m_model.Clients().end(), [&](const ClientRow& row) {
         return engine::FoldCase(row.nick) == engine::FoldCase(m_release);
@@ -310,6 +312,7 @@ void ServerPanel::DrawReleaseDialog()
     ImGui::BeginDisabled(blank || m_model.State() != ServerState::Running);
     if ((ImGui::Button("Release") || enter) && Release(m_release))
         close = true;
+
     theme::Tooltip("Release this nickname now (Enter)");
     ImGui::EndDisabled();
     ImGui::SameLine();
