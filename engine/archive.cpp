@@ -1,5 +1,6 @@
 // The message archive: opening and migrating archive.db (constructor thread), then the archive
-// thread's queue, group commit, chat_log.txt and the read queries. Thread rules: archive.hpp.
+// thread's queue, group commit (with the room state each record implies), chat_log.txt, the read
+// queries and the owned nicknames. Thread rules: archive.hpp.
 #include "engine/archive.hpp"
 
 #include "engine/clock.hpp"
@@ -205,6 +206,39 @@ constexpr const char* Migrations[] = {
         image_h    INTEGER NOT NULL
     );
     )sql",
+    // v3: rooms and owned nicknames. Every record but a private message belongs to a room (display
+    // case in `room`, FoldCase in `room_key`); what came before rooms was said to everyone. The rooms
+    // and their members follow from the RoomJoin, RoomLeave and Topic records, written in the record's
+    // transaction; the everyone room's membership is implicit, never a row of room_members.
+    R"sql(
+    ALTER TABLE messages ADD COLUMN room TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN room_key TEXT NOT NULL DEFAULT '';
+    UPDATE messages SET room = 'everyone', room_key = 'everyone' WHERE kind <> 1;
+    CREATE INDEX messages_by_room ON messages (room_key, id);
+    CREATE TABLE rooms (
+        key        TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        topic      TEXT NOT NULL DEFAULT '',
+        created_ms INTEGER NOT NULL,
+        creator    TEXT NOT NULL
+    );
+    INSERT INTO rooms (key, name, created_ms, creator)
+        VALUES ('everyone', 'everyone', coalesce((SELECT min(time_ms) FROM messages),
+                                                 CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), '');
+    CREATE TABLE room_members (
+        room_key  TEXT NOT NULL,
+        nick_key  TEXT NOT NULL,
+        nick      TEXT NOT NULL,
+        joined_id INTEGER NOT NULL,
+        PRIMARY KEY (room_key, nick_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE owners (
+        nick_key   TEXT PRIMARY KEY,
+        nick       TEXT NOT NULL,
+        public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+        claimed_ms INTEGER NOT NULL
+    );
+    )sql",
 };
 
 constexpr int SchemaVersion = static_cast<int>(std::size(Migrations));
@@ -238,13 +272,35 @@ void Migrate(sqlite3* db)
 // What every reader selects: the message (m) and its file row (f, all NULL for other messages).
 // Collect() reads them by position.
 constexpr const char* Columns = "m.id, m.time_ms, m.kind, m.sender, m.recipient, m.text, m.client_id,"
-                                " f.message_id, f.size, f.mime, f.sha256, f.thumb_w, f.thumb_h, f.image_w, f.image_h";
+                                " f.message_id, f.size, f.mime, f.sha256, f.thumb_w, f.thumb_h, f.image_w, f.image_h,"
+                                " m.room";
 // The file row is looked up by its primary key (the message's rowid) for each message found.
 constexpr const char* WithFile = " LEFT JOIN files AS f ON f.message_id = m.id ";
 
 std::string Select(const std::string& rest)
 {
     return std::string("SELECT ") + Columns + " FROM messages AS m" + WithFile + rest;
+}
+
+// Whether the viewer (FoldCase, bound as `param`; '' = the admin) may see message m: a private
+// message its sender and recipient, a record of the everyone room everybody, a record of another
+// room that room's current members.
+std::string VisibleTo(const std::string& param)
+{
+    return "(" + param + " = '' OR (m.kind = 1 AND (m.sender_key = " + param + " OR m.recipient_key = " + param +
+           ")) OR (m.kind <> 1 AND (m.room_key = 'everyone' OR EXISTS (SELECT 1 FROM room_members AS rm"
+           " WHERE rm.room_key = m.room_key AND rm.nick_key = " +
+           param + "))))";
+}
+
+const std::string EveryoneKey(EveryoneRoom);
+
+// The room a record is stored in: none for a private message, the everyone room when none was given.
+std::string StoredRoomOf(const StoredMessage& message)
+{
+    if (message.kind == static_cast<std::uint8_t>(StoredKind::Private))
+        return {};
+    return message.room.empty() ? EveryoneKey : message.room;
 }
 
 } // namespace
@@ -262,30 +318,42 @@ struct ArchiveDb
     Handle handle; // first member: destroyed after every statement
     std::string path;
     Statement begin, commit, insert, insertFile;
+    // The room state a record implies, in the record's transaction.
+    Statement addRoom, addMember, removeMember, setTopic;
     // Conversation queries, [0]: older than a bound, newest first; [1]: newer than a bound, oldest first.
-    Statement pagePublic[2], pageBetween[2], privateInvolving[2];
+    Statement pageRoom[2], pageBetween[2], privateInvolving[2];
     Statement since, search, visible, byClientId, knownNick, lastLeave;
+    Statement isMember, viewerRooms, allRooms, allMembers;
+    Statement allOwners, oneOwner, claimNick, releaseNick;
 
     sqlite3* Db() const { return handle.db; }
 
     // The plans suit the archive without ANALYZE statistics (none are gathered: stale ones from a
     // young archive mislead the planner): CROSS JOIN puts FTS first, "+kind" keeps nick lookups on
-    // the sender index, the rest walk the rowid or (kind, id) from the bound. Each message found
-    // then fetches its file row by primary key (LEFT JOIN files).
+    // the sender index, a room's records walk (room_key, id) from the bound, the rest the rowid.
+    // Each message found then fetches its file row by primary key (LEFT JOIN files) and, for a
+    // record of a room other than everyone, checks the viewer's membership by primary key.
     void PrepareAll()
     {
         sqlite3* db = handle.db;
         begin.Prepare(db, "BEGIN IMMEDIATE");
         commit.Prepare(db, "COMMIT");
         insert.Prepare(db, "INSERT INTO messages (id, time_ms, kind, sender, recipient, text, client_id, sender_key,"
-                           " recipient_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                           " recipient_key, room, room_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
         insertFile.Prepare(db, "INSERT INTO files (message_id, size, mime, sha256, thumb_w, thumb_h, image_w, image_h)"
                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        addRoom.Prepare(db, "INSERT INTO rooms (key, name, created_ms, creator) VALUES (?1, ?2, ?3, ?4)"
+                            " ON CONFLICT (key) DO NOTHING");
+        addMember.Prepare(db, "INSERT INTO room_members (room_key, nick_key, nick, joined_id) VALUES (?1, ?2, ?3, ?4)"
+                              " ON CONFLICT (room_key, nick_key) DO NOTHING");
+        removeMember.Prepare(db, "DELETE FROM room_members WHERE room_key = ?1 AND nick_key = ?2");
+        setTopic.Prepare(db, "INSERT INTO rooms (key, name, topic, created_ms, creator) VALUES (?1, ?2, ?3, ?4, ?5)"
+                             " ON CONFLICT (key) DO UPDATE SET topic = excluded.topic");
         for (int newer = 0; newer < 2; ++newer)
         {
             const std::string bound = newer ? "id > ?1" : "id < ?1";
             const std::string order = newer ? " ORDER BY id" : " ORDER BY id DESC";
-            pagePublic[newer].Prepare(db, Select("WHERE kind <> 1 AND " + bound + order + " LIMIT ?2"));
+            pageRoom[newer].Prepare(db, Select("WHERE room_key = ?2 AND " + bound + order + " LIMIT ?3"));
             pageBetween[newer].Prepare(db, Select("WHERE kind = 1 AND " + bound +
                                                   " AND ((sender_key = ?2 AND recipient_key = ?3)"
                                                   " OR (sender_key = ?3 AND recipient_key = ?2))" +
@@ -294,18 +362,40 @@ struct ArchiveDb
                                                        " AND (?2 = '' OR sender_key = ?2 OR recipient_key = ?2)" +
                                                        order + " LIMIT ?3"));
         }
-        since.Prepare(db, Select("WHERE id > ?1 AND (?2 = '' OR kind <> 1 OR sender_key = ?2 OR recipient_key = ?2)"
-                                 " ORDER BY id LIMIT ?3"));
+        since.Prepare(db, Select("WHERE m.id > ?1 AND " + VisibleTo("?2") + " ORDER BY m.id LIMIT ?3"));
         search.Prepare(db, std::string("SELECT ") + Columns +
                                " FROM messages_fts CROSS JOIN messages AS m ON m.id = messages_fts.rowid" + WithFile +
-                               "WHERE messages_fts MATCH ?1"
-                               " AND (?2 = '' OR m.kind <> 1 OR m.sender_key = ?2 OR m.recipient_key = ?2)"
+                               "WHERE messages_fts MATCH ?1 AND " + VisibleTo("?2") +
                                " ORDER BY messages_fts.rowid DESC LIMIT ?3");
-        visible.Prepare(db, Select("WHERE id = ?1 AND (?2 = '' OR kind <> 1 OR sender_key = ?2 OR recipient_key = ?2)"
-                                   " LIMIT 1"));
+        visible.Prepare(db, Select("WHERE m.id = ?1 AND " + VisibleTo("?2") + " LIMIT 1"));
         byClientId.Prepare(db, Select("WHERE sender_key = ?1 AND client_id = ?2 ORDER BY id DESC LIMIT 1"));
         knownNick.Prepare(db, "SELECT 1 FROM messages WHERE sender_key = ?1 AND +kind = 3 LIMIT 1");
         lastLeave.Prepare(db, "SELECT coalesce(max(id), 0) FROM messages WHERE sender_key = ?1 AND +kind = 4");
+        isMember.Prepare(db, "SELECT 1 FROM room_members WHERE room_key = ?1 AND nick_key = ?2");
+        viewerRooms.Prepare(db, "SELECT key FROM rooms WHERE ?1 = '' OR key = 'everyone' OR EXISTS (SELECT 1 FROM"
+                                " room_members WHERE room_key = rooms.key AND nick_key = ?1) ORDER BY key");
+        allRooms.Prepare(db, "SELECT key, name, topic, created_ms, creator FROM rooms ORDER BY key");
+        allMembers.Prepare(db, "SELECT room_key, nick FROM room_members ORDER BY room_key, nick_key");
+        allOwners.Prepare(db, "SELECT nick, public_key, claimed_ms FROM owners ORDER BY nick_key");
+        oneOwner.Prepare(db, "SELECT nick, public_key, claimed_ms FROM owners WHERE nick_key = ?1");
+        claimNick.Prepare(db, "INSERT INTO owners (nick_key, nick, public_key, claimed_ms) VALUES (?1, ?2, ?3, ?4)"
+                              " ON CONFLICT (nick_key) DO NOTHING");
+        releaseNick.Prepare(db, "DELETE FROM owners WHERE nick_key = ?1");
+    }
+
+    [[noreturn]] void ThrowRead(int rc) const
+    {
+        throw ArchiveError("cannot read the archive " + path + ": " + Problem(Db(), rc));
+    }
+
+    // Runs a bound write to its end; the rows it changed. Throws ArchiveError on failure.
+    int Write(Statement& statement)
+    {
+        Use use(statement);
+        const int rc = statement.Step();
+        if (rc != SQLITE_DONE)
+            throw ArchiveError("cannot write to the archive " + path + ": " + Problem(Db(), rc));
+        return sqlite3_changes(Db());
     }
 
     // Runs a bound SELECT of `Columns` to the end (`reverse`: rows came newest first; return them
@@ -336,9 +426,10 @@ struct ArchiveDb
                 file.imageWidth = static_cast<std::uint32_t>(statement.Int(13));
                 file.imageHeight = static_cast<std::uint32_t>(statement.Int(14));
             }
+            m.room = statement.Text(15);
         }
         if (rc != SQLITE_DONE)
-            throw ArchiveError("cannot read the archive " + path + ": " + Problem(Db(), rc));
+            ThrowRead(rc);
         if (reverse)
             std::reverse(out.begin(), out.end());
         return out;
@@ -433,11 +524,18 @@ std::string FormatLogLine(const StoredMessage& message)
     std::string line = "[" + LocalDateTime(message.timeMs) + "] ";
     const std::string from = OneLine(message.from);
     const std::string text = OneLine(message.text);
-    switch (static_cast<StoredKind>(message.kind))
+    const std::string room = OneLine(StoredRoomOf(message));
+    const bool otherRoom = !room.empty() && FoldCase(room) != EveryoneKey;
+    const auto kind = static_cast<StoredKind>(message.kind);
+    // A record of a room other than everyone says which; the room kinds name it in their own words.
+    if (otherRoom && kind != StoredKind::RoomJoin && kind != StoredKind::RoomLeave && kind != StoredKind::Topic)
+        line += "#" + room + " ";
+    switch (kind)
     {
     case StoredKind::Public:
         if (message.file)
-            line += from + " sent a file to everyone: " + text + FileDetails(*message.file);
+            line += from + (otherRoom ? " sent a file: " : " sent a file to everyone: ") + text +
+                    FileDetails(*message.file);
         else
             line += from + ": " + text;
         break;
@@ -458,6 +556,20 @@ std::string FormatLogLine(const StoredMessage& message)
         line += "<- " + from + " left";
         if (!text.empty())
             line += " (" + text + ")";
+        break;
+    case StoredKind::RoomJoin:
+        line += from + " joined #" + room;
+        break;
+    case StoredKind::RoomLeave:
+        line += from + " left #" + room;
+        if (!text.empty())
+            line += " (" + text + ")";
+        break;
+    case StoredKind::Topic:
+        if (text.empty())
+            line += from + " cleared the topic of #" + room;
+        else
+            line += from + " set the topic of #" + room + ": " + text;
         break;
     default:
         line += "(kind " + std::to_string(message.kind) + ") " + from + ": " + text;
@@ -594,18 +706,79 @@ void Archive::Run()
     }
 }
 
+// Steps a bound write; on failure notes why at once, since resetting the statement (when its Use
+// ends) clears SQLite's message.
+static int StepWrite(ArchiveDb& db, Statement& statement, std::string& problem)
+{
+    const int rc = statement.Step();
+    if (rc != SQLITE_DONE && problem.empty())
+        problem = Problem(db.Db(), rc);
+    return rc;
+}
+
+// Keeps rooms and room_members in step with a stored record (in its transaction); SQLITE_DONE or the error.
+static int StoreRoomState(ArchiveDb& db, const StoredMessage& m, const std::string& room, const std::string& roomKey,
+                          std::string& problem)
+{
+    switch (static_cast<StoredKind>(m.kind))
+    {
+    case StoredKind::RoomJoin:
+    {
+        int rc;
+        {
+            Use use(db.addRoom);
+            db.addRoom.Bind(1, roomKey);
+            db.addRoom.Bind(2, room);
+            db.addRoom.Bind(3, m.timeMs);
+            db.addRoom.Bind(4, m.from);
+            rc = StepWrite(db, db.addRoom, problem);
+        }
+        if (rc != SQLITE_DONE || roomKey == EveryoneKey) // everyone's membership is implicit
+            return rc;
+        Use use(db.addMember);
+        db.addMember.Bind(1, roomKey);
+        db.addMember.Bind(2, FoldCase(m.from));
+        db.addMember.Bind(3, m.from);
+        db.addMember.Bind(4, ToSqlId(m.id));
+        return StepWrite(db, db.addMember, problem);
+    }
+    case StoredKind::RoomLeave:
+    {
+        Use use(db.removeMember);
+        db.removeMember.Bind(1, roomKey);
+        db.removeMember.Bind(2, FoldCase(m.from));
+        return StepWrite(db, db.removeMember, problem);
+    }
+    case StoredKind::Topic:
+    {
+        Use use(db.setTopic);
+        db.setTopic.Bind(1, roomKey);
+        db.setTopic.Bind(2, room);
+        db.setTopic.Bind(3, m.text);
+        db.setTopic.Bind(4, m.timeMs);
+        db.setTopic.Bind(5, m.from);
+        return StepWrite(db, db.setTopic, problem);
+    }
+    default:
+        return SQLITE_DONE;
+    }
+}
+
 // Stores one message or a whole batch in one transaction; false (rolled back) with `error` set.
 static bool StoreRange(ArchiveDb& db, const std::vector<StoredMessage*>& messages, std::string& error)
 {
+    std::string problem;
     int rc = SQLITE_OK;
     {
         Use use(db.begin);
-        rc = db.begin.Step();
+        rc = StepWrite(db, db.begin, problem);
     }
     if (rc == SQLITE_DONE)
     {
         for (const StoredMessage* m : messages)
         {
+            const std::string room = StoredRoomOf(*m);
+            const std::string roomKey = FoldCase(room);
             Use use(db.insert);
             db.insert.Bind(1, ToSqlId(m->id));
             db.insert.Bind(2, m->timeMs);
@@ -616,7 +789,13 @@ static bool StoreRange(ArchiveDb& db, const std::vector<StoredMessage*>& message
             db.insert.Bind(7, static_cast<std::int64_t>(m->clientMsgId)); // bit pattern kept; read back as unsigned
             db.insert.Bind(8, FoldCase(m->from));
             db.insert.Bind(9, FoldCase(m->to));
-            rc = db.insert.Step();
+            db.insert.Bind(10, room);
+            db.insert.Bind(11, roomKey);
+            rc = StepWrite(db, db.insert, problem);
+            if (rc != SQLITE_DONE)
+                break;
+            // In the record's transaction: the room state never disagrees with the records.
+            rc = StoreRoomState(db, *m, room, roomKey, problem);
             if (rc != SQLITE_DONE)
                 break;
             if (!m->file)
@@ -632,7 +811,7 @@ static bool StoreRange(ArchiveDb& db, const std::vector<StoredMessage*>& message
             db.insertFile.Bind(6, static_cast<std::int64_t>(file.thumbHeight));
             db.insertFile.Bind(7, static_cast<std::int64_t>(file.imageWidth));
             db.insertFile.Bind(8, static_cast<std::int64_t>(file.imageHeight));
-            rc = db.insertFile.Step();
+            rc = StepWrite(db, db.insertFile, problem);
             if (rc != SQLITE_DONE)
                 break;
         }
@@ -640,11 +819,11 @@ static bool StoreRange(ArchiveDb& db, const std::vector<StoredMessage*>& message
     if (rc == SQLITE_DONE)
     {
         Use use(db.commit);
-        rc = db.commit.Step();
+        rc = StepWrite(db, db.commit, problem);
     }
     if (rc == SQLITE_DONE)
         return true;
-    error = "cannot store the message in " + db.path + ": " + Problem(db.Db(), rc);
+    error = "cannot store the message in " + db.path + ": " + problem;
     // Some errors (a full disk among them) may already have rolled the transaction back.
     if (!sqlite3_get_autocommit(db.Db()))
         sqlite3_exec(db.Db(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -743,39 +922,61 @@ void Archive::WriteLog(const std::vector<Task>& batch, const std::vector<char>& 
 
 // [SECTION] ArchiveReader
 
-std::vector<StoredMessage> ArchiveReader::Conversation(const std::string& viewer, const std::string& conversation,
+bool ArchiveReader::MaySeeRoom(const std::string& viewerKey, const std::string& roomKey)
+{
+    if (viewerKey.empty() || roomKey == EveryoneKey)
+        return true;
+    Statement& statement = m_db.isMember;
+    Use use(statement);
+    statement.Bind(1, roomKey);
+    statement.Bind(2, viewerKey);
+    const int rc = statement.Step();
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc == SQLITE_DONE)
+        return false;
+    m_db.ThrowRead(rc);
+}
+
+std::vector<StoredMessage> ArchiveReader::Conversation(const std::string& viewer, const ConversationRef& conversation,
                                                        std::int64_t bound, std::size_t limit, bool newer)
 {
     if (limit == 0)
         return {};
     const int d = newer ? 1 : 0;
-    if (conversation.empty())
+    if (conversation.kind == ConversationRef::Kind::Room)
     {
-        m_db.pagePublic[d].Bind(1, bound);
-        m_db.pagePublic[d].Bind(2, ToSqlLimit(limit));
-        return m_db.Collect(m_db.pagePublic[d], !newer);
+        const std::string roomKey = conversation.name.empty() ? EveryoneKey : FoldCase(conversation.name);
+        if (!MaySeeRoom(FoldCase(viewer), roomKey))
+            return {};
+        m_db.pageRoom[d].Bind(1, bound);
+        m_db.pageRoom[d].Bind(2, roomKey);
+        m_db.pageRoom[d].Bind(3, ToSqlLimit(limit));
+        return m_db.Collect(m_db.pageRoom[d], !newer);
     }
+    if (conversation.name.empty())
+        return {};
     if (viewer.empty())
     {
         m_db.privateInvolving[d].Bind(1, bound);
-        m_db.privateInvolving[d].Bind(2, FoldCase(conversation));
+        m_db.privateInvolving[d].Bind(2, FoldCase(conversation.name));
         m_db.privateInvolving[d].Bind(3, ToSqlLimit(limit));
         return m_db.Collect(m_db.privateInvolving[d], !newer);
     }
     m_db.pageBetween[d].Bind(1, bound);
     m_db.pageBetween[d].Bind(2, FoldCase(viewer));
-    m_db.pageBetween[d].Bind(3, FoldCase(conversation));
+    m_db.pageBetween[d].Bind(3, FoldCase(conversation.name));
     m_db.pageBetween[d].Bind(4, ToSqlLimit(limit));
     return m_db.Collect(m_db.pageBetween[d], !newer);
 }
 
-std::vector<StoredMessage> ArchiveReader::Page(const std::string& viewer, const std::string& conversation,
+std::vector<StoredMessage> ArchiveReader::Page(const std::string& viewer, const ConversationRef& conversation,
                                                std::uint64_t beforeId, std::size_t limit)
 {
     return Conversation(viewer, conversation, beforeId == 0 ? NoBound : ToSqlId(beforeId), limit, false);
 }
 
-std::vector<StoredMessage> ArchiveReader::After(const std::string& viewer, const std::string& conversation,
+std::vector<StoredMessage> ArchiveReader::After(const std::string& viewer, const ConversationRef& conversation,
                                                 std::uint64_t afterId, std::size_t limit)
 {
     if (afterId >= static_cast<std::uint64_t>(NoBound))
@@ -791,6 +992,36 @@ std::vector<StoredMessage> ArchiveReader::RecentPrivate(const std::string& viewe
     m_db.privateInvolving[0].Bind(2, FoldCase(viewer));
     m_db.privateInvolving[0].Bind(3, ToSqlLimit(limit));
     return m_db.Collect(m_db.privateInvolving[0], true);
+}
+
+std::vector<StoredMessage> ArchiveReader::RecentRooms(const std::string& viewer, std::size_t perRoomLimit)
+{
+    if (perRoomLimit == 0)
+        return {};
+    std::vector<std::string> roomKeys;
+    {
+        Statement& statement = m_db.viewerRooms;
+        Use use(statement);
+        statement.Bind(1, FoldCase(viewer));
+        int rc;
+        while ((rc = statement.Step()) == SQLITE_ROW)
+            roomKeys.push_back(statement.Text(0));
+        if (rc != SQLITE_DONE)
+            m_db.ThrowRead(rc);
+    }
+    // Each room walks (room_key, id) back from its newest record: perRoomLimit rows per room, whatever
+    // the size of the archive.
+    std::vector<StoredMessage> out;
+    for (const std::string& roomKey : roomKeys)
+    {
+        m_db.pageRoom[0].Bind(1, NoBound);
+        m_db.pageRoom[0].Bind(2, roomKey);
+        m_db.pageRoom[0].Bind(3, ToSqlLimit(perRoomLimit));
+        auto page = m_db.Collect(m_db.pageRoom[0], false);
+        out.insert(out.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
+    }
+    std::sort(out.begin(), out.end(), [](const StoredMessage& a, const StoredMessage& b) { return a.id < b.id; });
+    return out;
 }
 
 std::vector<StoredMessage> ArchiveReader::Since(const std::string& viewer, std::uint64_t afterId, std::size_t limit)
@@ -882,7 +1113,7 @@ bool ArchiveReader::KnownNick(const std::string& nick)
         return true;
     if (rc == SQLITE_DONE)
         return false;
-    throw ArchiveError("cannot read the archive " + m_db.path + ": " + Problem(m_db.Db(), rc));
+    m_db.ThrowRead(rc);
 }
 
 std::uint64_t ArchiveReader::LastLeaveId(const std::string& nick)
@@ -895,7 +1126,100 @@ std::uint64_t ArchiveReader::LastLeaveId(const std::string& nick)
     const int rc = statement.Step();
     if (rc == SQLITE_ROW)
         return static_cast<std::uint64_t>(statement.Int(0));
-    throw ArchiveError("cannot read the archive " + m_db.path + ": " + Problem(m_db.Db(), rc));
+    m_db.ThrowRead(rc);
+}
+
+std::vector<StoredRoom> ArchiveReader::Rooms()
+{
+    std::vector<StoredRoom> rooms;
+    std::vector<std::string> keys; // keys[i] is rooms[i]'s, both ascending
+    {
+        Statement& statement = m_db.allRooms;
+        Use use(statement);
+        int rc;
+        while ((rc = statement.Step()) == SQLITE_ROW)
+        {
+            keys.push_back(statement.Text(0));
+            StoredRoom& room = rooms.emplace_back();
+            room.name = statement.Text(1);
+            room.topic = statement.Text(2);
+            room.createdMs = statement.Int(3);
+            room.creator = statement.Text(4);
+        }
+        if (rc != SQLITE_DONE)
+            m_db.ThrowRead(rc);
+    }
+    Statement& statement = m_db.allMembers;
+    Use use(statement);
+    int rc;
+    while ((rc = statement.Step()) == SQLITE_ROW)
+    {
+        const auto found = std::lower_bound(keys.begin(), keys.end(), statement.Text(0));
+        if (found != keys.end() && *found == statement.Text(0))
+            rooms[static_cast<std::size_t>(found - keys.begin())].members.push_back(statement.Text(1));
+    }
+    if (rc != SQLITE_DONE)
+        m_db.ThrowRead(rc);
+    return rooms;
+}
+
+// Reads the owner columns (nick, public_key, claimed_ms) of the current row.
+static StoredOwner OwnerRow(Statement& statement)
+{
+    StoredOwner owner;
+    owner.nick = statement.Text(0);
+    statement.Blob(1, owner.publicKey);
+    owner.claimedMs = statement.Int(2);
+    return owner;
+}
+
+std::vector<StoredOwner> ArchiveReader::Owners()
+{
+    Statement& statement = m_db.allOwners;
+    Use use(statement);
+    std::vector<StoredOwner> owners;
+    int rc;
+    while ((rc = statement.Step()) == SQLITE_ROW)
+        owners.push_back(OwnerRow(statement));
+    if (rc != SQLITE_DONE)
+        m_db.ThrowRead(rc);
+    return owners;
+}
+
+std::optional<StoredOwner> ArchiveReader::Owner(const std::string& nick)
+{
+    if (nick.empty())
+        return std::nullopt;
+    Statement& statement = m_db.oneOwner;
+    Use use(statement);
+    statement.Bind(1, FoldCase(nick));
+    const int rc = statement.Step();
+    if (rc == SQLITE_ROW)
+        return OwnerRow(statement);
+    if (rc == SQLITE_DONE)
+        return std::nullopt;
+    m_db.ThrowRead(rc);
+}
+
+bool ArchiveReader::ClaimNick(const std::string& nick, const std::array<std::uint8_t, 32>& key, std::int64_t timeMs)
+{
+    if (nick.empty())
+        return false;
+    Statement& statement = m_db.claimNick;
+    statement.Bind(1, FoldCase(nick));
+    statement.Bind(2, nick);
+    statement.Bind(3, key);
+    statement.Bind(4, timeMs);
+    return m_db.Write(statement) == 1; // 0: the nick had an owner (ON CONFLICT DO NOTHING)
+}
+
+bool ArchiveReader::ReleaseNick(const std::string& nick)
+{
+    if (nick.empty())
+        return false;
+    Statement& statement = m_db.releaseNick;
+    statement.Bind(1, FoldCase(nick));
+    return m_db.Write(statement) > 0;
 }
 
 } // namespace obrol::engine

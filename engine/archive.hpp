@@ -1,6 +1,7 @@
-// The server's message archive: SQLite (WAL, FTS5) plus a human-readable chat_log.txt.
-// Append/Read may be called from any thread; one archive thread owns the connection, runs every
-// SQL statement and calls every callback. ArchiveReader exists only inside Read callbacks.
+// The server's message archive: SQLite (WAL, FTS5) plus a human-readable chat_log.txt; rooms, their
+// members and owned nicknames live beside the messages. Append/Read may be called from any thread; one
+// archive thread owns the connection, runs every SQL statement and calls every callback. ArchiveReader
+// exists only inside Read callbacks (its owner writes run there too, on the archive thread).
 #pragma once
 
 #include <array>
@@ -16,13 +17,27 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 namespace obrol::engine {
 
 // Same values as the wire's message kinds.
-enum class StoredKind : std::uint8_t { Public = 0, Private = 1, Announce = 2, Join = 3, Leave = 4 };
+enum class StoredKind : std::uint8_t
+{
+    Public = 0,
+    Private = 1,
+    Announce = 2,
+    Join = 3,
+    Leave = 4,
+    RoomJoin = 5,
+    RoomLeave = 6,
+    Topic = 7
+};
+
+// The room every nickname is in without joining it (its membership is never stored).
+constexpr std::string_view EveryoneRoom = "everyone";
 
 // A file attached to a message (the message's text is the file's name).
 struct StoredFile
@@ -42,14 +57,49 @@ struct StoredMessage
 {
     std::uint64_t id = 0;          // server message id (assigned by the caller, strictly increasing)
     std::int64_t timeMs = 0;       // UTC ms
-    std::uint8_t kind = 0;         // StoredKind: 0 Public, 1 Private, 2 Announce, 3 Join, 4 Leave
-    std::string from;              // sender nick (Join/Leave: who; Announce: empty)
+    std::uint8_t kind = 0;         // StoredKind
+    std::string from;              // sender nick (Join/Leave/RoomJoin/RoomLeave: who; Topic: setter; Announce: "")
     std::string to;                // Private: recipient nick; else empty
-    std::string text;              // Leave: the reason (may be empty)
+    std::string text;              // Leave: the reason (may be empty); Topic: the new topic ("" clears it)
     std::uint64_t clientMsgId = 0; // sender's message id (0 for system records)
     // Set: a file message (kind Public or Private; `text` is the file's name). Stored in the same
     // transaction as the message, so a message never exists without its file row or vice versa.
     std::optional<StoredFile> file;
+    // Every kind but Private: the room, in display case (Join, Leave: always EveryoneRoom). Stored as
+    // EveryoneRoom when empty; read back as stored. Private: empty (ignored when storing). Storing a
+    // RoomJoin adds the room if it is new (created by `from` at `timeMs`) and `from` to its members,
+    // a RoomLeave removes `from` from them (the room stays), a Topic sets the room's topic to `text`:
+    // in the record's own transaction, so the room state always matches the stored records.
+    std::string room;
+};
+
+// A room as its records left it.
+struct StoredRoom
+{
+    std::string name;  // display case, as its first RoomJoin gave it
+    std::string topic; // "" if never set (or cleared)
+    std::int64_t createdMs = 0;
+    std::string creator;              // empty for the everyone room
+    std::vector<std::string> members; // nicks in display case, sorted case-insensitively; empty for everyone
+
+    bool operator==(const StoredRoom&) const = default;
+};
+
+// A nickname claimed with a public key: only that key's holder may use it.
+struct StoredOwner
+{
+    std::string nick; // display case, as claimed
+    std::array<std::uint8_t, 32> publicKey{};
+    std::int64_t claimedMs = 0;
+
+    bool operator==(const StoredOwner&) const = default;
+};
+
+// Which conversation Page and After read.
+struct ConversationRef
+{
+    enum class Kind : std::uint8_t { Room, Private } kind = Kind::Room;
+    std::string name{EveryoneRoom}; // Room: the room (case-insensitive; "" = everyone); Private: the other nick
 };
 
 class ArchiveError : public std::runtime_error
@@ -146,27 +196,31 @@ private:
 class ArchiveReader // only valid inside Read callbacks (archive thread)
 {
 public:
-    // Messages `viewer` may see: public kinds (Public, Announce, Join, Leave) and Private ones where viewer is
-    // sender or recipient. Nicks compare case-insensitively (FoldCase). viewer empty = everything (server admin).
-    // conversation "" = the public conversation; otherwise the private conversation between viewer and that
-    // nick (viewer empty: every private message involving that nick). Returns up to `limit` newest messages with
-    // id < beforeId (0: no bound), in ascending id order.
-    std::vector<StoredMessage> Page(const std::string& viewer, const std::string& conversation, std::uint64_t beforeId,
-                                    std::size_t limit);
+    // Visibility, for every query below that takes a viewer (a nickname, compared case-insensitively via
+    // FoldCase; viewer empty = everything, the server admin): a Private message is seen by its sender and
+    // recipient; a record of the everyone room by everybody; a record of another room only by that room's
+    // CURRENT members (a leaver loses its history, a joiner gains it).
+
+    // Up to `limit` newest messages of the conversation with id < beforeId (0: no bound), ascending.
+    // Room: that room's records (empty if the viewer may not see the room). Private: the private messages
+    // between viewer and `name` (viewer empty: every private message involving `name`).
+    std::vector<StoredMessage> Page(const std::string& viewer, const ConversationRef& conversation,
+                                    std::uint64_t beforeId, std::size_t limit);
     // The mirror of Page: up to `limit` OLDEST messages of that conversation with id > afterId, ascending
     // (with Page, the messages around a search hit).
-    std::vector<StoredMessage> After(const std::string& viewer, const std::string& conversation, std::uint64_t afterId,
-                                     std::size_t limit);
+    std::vector<StoredMessage> After(const std::string& viewer, const ConversationRef& conversation,
+                                     std::uint64_t afterId, std::size_t limit);
     // The newest `limit` private messages involving viewer (any partner; viewer empty: anyone's), ascending.
     std::vector<StoredMessage> RecentPrivate(const std::string& viewer, std::size_t limit);
+    // The history of a joining client: the newest `perRoomLimit` records of the everyone room and of each
+    // room viewer is a member of (viewer empty: every room), merged in ascending id order.
+    std::vector<StoredMessage> RecentRooms(const std::string& viewer, std::size_t perRoomLimit);
     // Everything viewer may see with id > afterId, ascending, at most limit.
     std::vector<StoredMessage> Since(const std::string& viewer, std::uint64_t afterId, std::size_t limit);
     // Full-text search of what viewer may see, newest first. The query is plain words: each is quoted (no FTS
     // syntax), all must match, the last one as a prefix unless the query ends in a space. Blank -> empty.
     std::vector<StoredMessage> Search(const std::string& viewer, const std::string& query, std::size_t limit);
-    // The message with this id if `viewer` may see it (the rules of Page: public kinds to everyone, Private
-    // only to its sender and recipient, case-insensitive; viewer empty = everything), else nullopt. The server
-    // checks a file download with it.
+    // The message with this id if `viewer` may see it, else nullopt. The server checks a file download with it.
     std::optional<StoredMessage> Visible(const std::string& viewer, std::uint64_t id);
     // The message stored from `sender` with this client id (an idempotent resend), if any. 0 never matches.
     std::optional<StoredMessage> FindByClientId(const std::string& sender, std::uint64_t clientMsgId);
@@ -175,11 +229,26 @@ public:
     // The id of this nick's latest Leave record (case-insensitive), 0 if it never left.
     std::uint64_t LastLeaveId(const std::string& nick);
 
+    // Every room, the everyone room included, ordered by name case-insensitively (the server loads them
+    // when it starts).
+    std::vector<StoredRoom> Rooms();
+
+    // Owned nicknames, ordered by nick case-insensitively.
+    std::vector<StoredOwner> Owners();
+    // The owner of this nick (case-insensitive), if it is owned.
+    std::optional<StoredOwner> Owner(const std::string& nick);
+    // Writes, committed at once (autocommit; they run between Append batches on the archive thread, so
+    // they never join a batch's transaction). ClaimNick: false if the nick is owned already, by any key
+    // (or is empty). ReleaseNick: true if an owner was removed. Throw ArchiveError when SQLite fails.
+    bool ClaimNick(const std::string& nick, const std::array<std::uint8_t, 32>& key, std::int64_t timeMs);
+    bool ReleaseNick(const std::string& nick);
+
 private:
     friend class Archive;
     explicit ArchiveReader(ArchiveDb& db) : m_db(db) {}
-    std::vector<StoredMessage> Conversation(const std::string& viewer, const std::string& conversation,
+    std::vector<StoredMessage> Conversation(const std::string& viewer, const ConversationRef& conversation,
                                             std::int64_t bound, std::size_t limit, bool newer);
+    bool MaySeeRoom(const std::string& viewerKey, const std::string& roomKey);
     ArchiveDb& m_db;
 };
 

@@ -88,26 +88,35 @@ static bool IsSpace(char32_t cp)
            cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
 }
 
-std::string NicknameProblem(std::string_view nick)
+// The rules nicknames and room names share; `what` names the thing in the reason ("a nickname").
+static std::string NameProblem(std::string_view name, const std::string& what, bool room)
 {
-    if (nick.empty())
-        return "a nickname cannot be empty";
-    if (!IsValidUtf8(nick))
-        return "a nickname must be valid UTF-8";
+    if (name.empty())
+        return what + " cannot be empty";
+    if (!IsValidUtf8(name))
+        return what + " must be valid UTF-8";
     std::size_t count = 0;
-    for (std::size_t i = 0; i < nick.size();)
+    for (std::size_t i = 0; i < name.size();)
     {
-        const char32_t cp = NextCodepoint(nick, i);
+        const char32_t cp = NextCodepoint(name, i);
         if (IsControl(cp))
-            return "a nickname cannot contain control characters";
+            return what + " cannot contain control characters";
         if (IsSpace(cp))
-            return "a nickname cannot contain spaces";
+            return what + " cannot contain spaces";
+        if (room && (cp == '#' || cp == ',' || cp == ':'))
+            return what + " cannot contain " + static_cast<char>(cp);
         ++count;
     }
     if (count > 32)
-        return "a nickname can have at most 32 characters";
+        return what + " can have at most 32 characters";
+    if (!room && name.front() == '#')
+        return what + " cannot start with #";
     return {};
 }
+
+std::string NicknameProblem(std::string_view nick) { return NameProblem(nick, "a nickname", false); }
+
+std::string RoomNameProblem(std::string_view room) { return NameProblem(room, "a room name", true); }
 
 std::string CleanMessageText(std::string_view text)
 {

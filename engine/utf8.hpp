@@ -1,4 +1,4 @@
-// UTF-8 validation and nickname rules shared by the codec, server and front ends. Pure.
+// UTF-8 validation and nickname and room name rules shared by the codec, server and front ends. Pure.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +20,14 @@ char32_t NextCodepoint(std::string_view text, std::size_t& i);
 std::string FoldCase(std::string_view text);
 
 // Why a nickname is not acceptable, or an empty string when it is:
-// 1-32 code points, valid UTF-8, no control characters, no whitespace.
+// 1-32 code points, valid UTF-8, no control characters, no whitespace, not starting with '#'
+// (so a nickname never reads as a room).
 std::string NicknameProblem(std::string_view nick);
+
+// Why a room name is not acceptable, or an empty string when it is: the nickname rules (1-32
+// code points, valid UTF-8, no control characters, no whitespace), and no '#', ',' or ':'
+// anywhere (they separate rooms in commands and log lines).
+std::string RoomNameProblem(std::string_view room);
 
 // Replaces control characters except '\n' and '\t' with U+FFFD and trims trailing spaces.
 std::string CleanMessageText(std::string_view text);

@@ -16,6 +16,8 @@ namespace obrol::net {
 class Session;
 class ServerFiles;
 
+using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+
 class Server::Core
 {
 public:

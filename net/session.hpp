@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/identity.hpp"
+#include "engine/utf8.hpp"
 #include "net/server_core.hpp"
 #include "net/server_files.hpp"
 
@@ -60,7 +61,9 @@ private:
 
     void OnMessage(Message& message)
     {
-        if (auto* hello = std::get_if<Hello>(&message))
+        if (IsServerOnly(message))
+            Fail(ErrorCode::BadFrame, "this frame type is not accepted by the server");
+        else if (auto* hello = std::get_if<Hello>(&message))
             OnHello(*hello);
         else if (auto* proof = std::get_if<Proof>(&message))
             OnProof(*proof);
@@ -97,10 +100,8 @@ private:
             m_core.chat.SetTopic(*this, topic->room, topic->topic, Complain());
         else if (std::holds_alternative<RoomListRequest>(message))
             m_conn->Send(RoomList{m_core.chat.ListRooms(Nick())});
-        else if (IsFileFrame(message))
-            OnFileFrame(message);
         else
-            Fail(ErrorCode::BadFrame, "this frame type is not accepted by the server");
+            OnFileFrame(message);
     }
 
     // A callback that sends its answer to this connection (if it is still open).
@@ -118,12 +119,14 @@ private:
         };
     }
 
-    static bool IsFileFrame(const Message& m)
+    static bool IsServerOnly(const Message& m)
     {
-        return std::holds_alternative<FileOffer>(m) || std::holds_alternative<FileChunk>(m) ||
-               std::holds_alternative<FileEnd>(m) || std::holds_alternative<FileAbort>(m) ||
-               std::holds_alternative<FileProgress>(m) || std::holds_alternative<FileGet>(m) ||
-               std::holds_alternative<ThumbGet>(m);
+        return std::holds_alternative<Welcome>(m) || std::holds_alternative<net::Refuse>(m) ||
+               std::holds_alternative<Chat>(m) || std::holds_alternative<Ack>(m) || std::holds_alternative<Error>(m) ||
+               std::holds_alternative<History>(m) || std::holds_alternative<SearchResults>(m) ||
+               std::holds_alternative<FileAccept>(m) || std::holds_alternative<Thumb>(m) ||
+               std::holds_alternative<Challenge>(m) || std::holds_alternative<RoomState>(m) ||
+               std::holds_alternative<RoomList>(m);
     }
 
     void OnFileFrame(Message& message)
@@ -168,6 +171,11 @@ private:
         }
         if (hello.publicKey == PublicKey{})
             return Refuse(RefuseCode::BadHello, "a Hello must carry the client's identity key", hello.nick);
+        if (std::string problem = engine::NicknameProblem(hello.nick); !problem.empty())
+            return Refuse(RefuseCode::NickInvalid, "\"" + hello.nick + "\" is not a valid nickname: " + problem, hello.nick);
+        if (m_core.chat.Count() >= m_core.config.maxClients)
+            return Refuse(RefuseCode::ServerFull,
+                          "the server is full (" + std::to_string(m_core.config.maxClients) + " users)", hello.nick);
         m_hello = hello;
         m_nonce = engine::RandomBytes32();
         m_stage = Stage::Proof;
@@ -230,8 +238,9 @@ private:
 
     void OnHistoryRequest(const HistoryRequest& request)
     {
-        if (!m_core.chat.MayUse(Nick(), request.conversation))
-            return (void)m_conn->Send(Error{ErrorCode::NotAMember, 0, "you are not in #" + request.conversation.name});
+        if (request.conversation.IsRoom())
+            if (const chat::Outcome check = m_core.chat.CheckTarget(Nick(), request.conversation); !check.ok)
+                return (void)m_conn->Send(Error{check.code, 0, check.error});
         m_core.chat.Page(Nick(), request, Answer<History>());
     }
 

@@ -11,6 +11,7 @@
 // Exit status 1 only when a message is lost (no Ack, an Error, or a client missing a message
 // or seeing one out of order); never because of speed.
 #include "engine/clock.hpp"
+#include "engine/identity.hpp"
 #include "engine/system.hpp"
 #include "net/protocol.hpp"
 #include "net/server.hpp"
@@ -84,6 +85,7 @@ struct BenchClient
 {
     explicit BenchClient(asio::io_context& io) : socket(io) {}
     asio::ip::tcp::socket socket;
+    engine::Identity identity = engine::Identity::Generate();
     net::FrameReader reader;
     std::array<std::uint8_t, 64 * 1024> buffer{};
     std::vector<std::uint8_t> pending; // encoded frames waiting for the current write
@@ -199,7 +201,11 @@ private:
                     return Problem(c->nick + ": cannot connect: " + ec.message());
                 asio::error_code ignored;
                 c->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-                Queue(c, net::Hello{net::ProtocolVersion, c->nick, "obrol bench"});
+                net::Hello hello;
+                hello.nick = c->nick;
+                hello.software = "obrol bench";
+                hello.publicKey = c->identity.Public();
+                Queue(c, hello);
                 Flush(c);
                 Read(c);
             });
@@ -269,7 +275,7 @@ private:
         const std::uint64_t seq = ++c->sent;
         c->sentAt[seq % m_options.window] = Clock::now();
         // the sequence number leads the text: receivers check every message arrives, in order
-        Queue(c, net::Say{seq, "", std::to_string(seq) + " benchmark message of about the length of a chat line", false});
+        Queue(c, net::Say{seq, net::Target::Everyone(), std::to_string(seq) + " benchmark message of about the length of a chat line", false});
     }
 
     void Queue(BenchClient* c, const net::Message& message)
@@ -351,6 +357,11 @@ private:
             m_lastAck = now;
             if (c->sent < m_options.messages)
                 SendNext(c); // the window moved by one
+        }
+        else if (auto* challenge = std::get_if<net::Challenge>(&m))
+        {
+            Queue(c, net::Proof{c->identity.Sign(net::ProofMessage(challenge->nonce, c->identity.Public(), c->nick))});
+            Flush(c);
         }
         else if (std::holds_alternative<net::Welcome>(m))
         {

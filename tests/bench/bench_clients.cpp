@@ -5,6 +5,7 @@
 // protocol connections sharing one io_context (one thread), so the machine's thread count
 // does not limit the client count.
 #include "engine/clock.hpp"
+#include "engine/identity.hpp"
 #include "engine/system.hpp"
 #include "net/protocol.hpp"
 #include "net/server.hpp"
@@ -25,8 +26,10 @@ namespace {
 
 struct BenchClient
 {
-    explicit BenchClient(asio::io_context& io) : socket(io) {}
+    BenchClient(asio::io_context& io, std::string nick) : socket(io), nick(std::move(nick)) {}
     asio::ip::tcp::socket socket;
+    std::string nick;
+    engine::Identity identity = engine::Identity::Generate();
     net::FrameReader reader;
     std::array<std::uint8_t, 16384> buffer{};
     bool joined = false;
@@ -84,7 +87,13 @@ int main(int argc, char** argv)
             net::Message m;
             while (c->reader.Next(m))
             {
-                if (std::holds_alternative<net::Welcome>(m))
+                if (auto* challenge = std::get_if<net::Challenge>(&m))
+                {
+                    const auto proof = net::ProofMessage(challenge->nonce, c->identity.Public(), c->nick);
+                    auto frame = net::EncodeShared(net::Proof{c->identity.Sign(proof)});
+                    asio::async_write(c->socket, asio::buffer(*frame), [frame](asio::error_code, std::size_t) {});
+                }
+                else if (std::holds_alternative<net::Welcome>(m))
                 {
                     c->joined = true;
                     ++joined;
@@ -109,15 +118,19 @@ int main(int argc, char** argv)
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
     for (std::size_t i = 0; i < clients; ++i)
     {
-        all.push_back(std::make_unique<BenchClient>(io));
+        all.push_back(std::make_unique<BenchClient>(io, "c" + std::to_string(i)));
         BenchClient* c = all.back().get();
-        c->socket.async_connect(endpoint, [&, c, i](asio::error_code ec) {
+        c->socket.async_connect(endpoint, [&, c](asio::error_code ec) {
             if (ec)
             {
                 ++failed;
                 return;
             }
-            auto frame = net::EncodeShared(net::Hello{net::ProtocolVersion, "c" + std::to_string(i), "bench"});
+            net::Hello hello;
+            hello.nick = c->nick;
+            hello.software = "bench";
+            hello.publicKey = c->identity.Public();
+            auto frame = net::EncodeShared(hello);
             asio::async_write(c->socket, asio::buffer(*frame), [frame](asio::error_code, std::size_t) {});
             read(c);
         });
@@ -142,7 +155,7 @@ int main(int argc, char** argv)
     const auto t1 = Clock::now();
     for (std::size_t k = 0; k < messages; ++k)
     {
-        auto frame = net::EncodeShared(net::Say{k + 1, "", "benchmark message " + std::to_string(k)});
+        auto frame = net::EncodeShared(net::Say{k + 1, net::Target::Everyone(), "benchmark message " + std::to_string(k)});
         asio::async_write(sender->socket, asio::buffer(*frame), [frame](asio::error_code, std::size_t) {});
     }
     const std::size_t receivers = joined > 0 ? joined - 1 : 0;

@@ -3,6 +3,7 @@
 #include "engine/archive.hpp"
 
 #include "engine/clock.hpp"
+#include "engine/file_names.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -13,10 +14,13 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace obrol::engine;
@@ -65,29 +69,46 @@ ArchiveConfig ConfigIn(const fs::path& dir, std::size_t maxBatch = 1024)
 StoredMessage Public(std::uint64_t id, std::string from, std::string text, std::uint64_t clientId = 0)
 {
     return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 0, std::move(from), {}, std::move(text),
-            clientId ? clientId : id, {}};
+            clientId ? clientId : id, {}, {}};
 }
 
 StoredMessage Private(std::uint64_t id, std::string from, std::string to, std::string text)
 {
     return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 1, std::move(from), std::move(to),
-            std::move(text), id, {}};
+            std::move(text), id, {}, {}};
 }
 
 StoredMessage Announce(std::uint64_t id, std::string text)
 {
-    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 2, {}, {}, std::move(text), 0, {}};
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 2, {}, {}, std::move(text), 0, {}, {}};
 }
 
 StoredMessage Join(std::uint64_t id, std::string nick)
 {
-    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 3, std::move(nick), {}, {}, 0, {}};
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 3, std::move(nick), {}, {}, 0, {}, {}};
 }
 
 StoredMessage Leave(std::uint64_t id, std::string nick, std::string reason)
 {
-    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 4, std::move(nick), {}, std::move(reason), 0, {}};
+    return {id, 1'700'000'000'000 + static_cast<std::int64_t>(id), 4, std::move(nick), {}, std::move(reason), 0, {},
+            {}};
 }
+
+// A record of a room: a message (Public), RoomJoin, RoomLeave or Topic (text: the topic).
+StoredMessage InRoom(std::uint64_t id, StoredKind kind, std::string from, std::string room, std::string text = {})
+{
+    return {id,   1'700'000'000'000 + static_cast<std::int64_t>(id), static_cast<std::uint8_t>(kind),
+            std::move(from), {}, std::move(text), kind == StoredKind::Public ? id : 0, {}, std::move(room)};
+}
+
+StoredMessage Said(std::uint64_t id, std::string from, std::string room, std::string text)
+{
+    return InRoom(id, StoredKind::Public, std::move(from), std::move(room), std::move(text));
+}
+
+ConversationRef With(std::string nick) { return {ConversationRef::Kind::Private, std::move(nick)}; }
+
+ConversationRef RoomRef(std::string room) { return {ConversationRef::Kind::Room, std::move(room)}; }
 
 // A file whose every field differs from the defaults and from other seeds.
 StoredFile SampleFile(std::uint8_t seed)
@@ -345,9 +366,15 @@ TEST_SUITE("archive")
             return value;
         };
         CHECK(single("PRAGMA journal_mode") == "wal");
-        CHECK(single("PRAGMA user_version") == "2");
+        CHECK(single("PRAGMA user_version") == "3");
         CHECK(single("SELECT count(*) FROM sqlite_master WHERE name = 'messages_fts'") == "1");
         CHECK(single("SELECT count(*) FROM sqlite_master WHERE name = 'files'") == "1");
+        CHECK(single("SELECT count(*) FROM sqlite_master WHERE name IN ('rooms', 'room_members', 'owners',"
+                     " 'messages_by_room')") == "4");
+        CHECK(single("SELECT key || '|' || name || '|' || topic || '|' || creator FROM rooms") ==
+              "everyone|everyone||");
+        CHECK(single("SELECT count(*) FROM room_members") == "0");
+        CHECK(single("SELECT count(*) FROM owners") == "0");
         sqlite3_close(db);
     }
 
@@ -431,7 +458,7 @@ TEST_SUITE("archive")
         std::uint64_t before = 0;
         for (int pages = 0; pages < 100; ++pages)
         {
-            const auto page = Query(archive, [before](ArchiveReader& r) { return r.Page("carol", "", before, 20); });
+            const auto page = Query(archive, [before](ArchiveReader& r) { return r.Page("carol", {}, before, 20); });
             if (page.empty())
                 break;
             CHECK(page.size() <= 20);
@@ -446,17 +473,17 @@ TEST_SUITE("archive")
         }
         CHECK(seen == publicIds);
 
-        const auto last = Query(archive, [](ArchiveReader& r) { return r.Page("", "", 0, 3); });
+        const auto last = Query(archive, [](ArchiveReader& r) { return r.Page("", {}, 0, 3); });
         CHECK(Ids(last) == std::vector<std::uint64_t>{92, 94, 95});
-        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("", "", 1, 10); }).empty());
-        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("", "", 0, 0); }).empty());
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("", {}, 1, 10); }).empty());
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("", {}, 0, 0); }).empty());
 
         // After is the mirror: the oldest messages past an id, ascending
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("bob", "", 90, 3); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("bob", {}, 90, 3); })) ==
               std::vector<std::uint64_t>{91, 92, 94});
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("bob", "", 0, 2); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("bob", {}, 0, 2); })) ==
               std::vector<std::uint64_t>{1, 2});
-        CHECK(Query(archive, [](ArchiveReader& r) { return r.After("bob", "", 95, 10); }).empty());
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.After("bob", {}, 95, 10); }).empty());
     }
 
     TEST_CASE("Page of a private conversation holds only that pair, whatever the letter case")
@@ -465,27 +492,27 @@ TEST_SUITE("archive")
         Archive archive(ConfigIn(temp.Path()));
         RequireStored(archive, Conversation());
 
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("alice", "carol", 0, 50); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("alice", With("carol"), 0, 50); })) ==
               std::vector<std::uint64_t>{5, 6});
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("CAROL", "Alice", 0, 50); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("CAROL", With("Alice"), 0, 50); })) ==
               std::vector<std::uint64_t>{5, 6});
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("Bob", "ALICE", 0, 50); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("Bob", With("ALICE"), 0, 50); })) ==
               std::vector<std::uint64_t>{7, 9});
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("alice", "bob", 9, 50); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("alice", With("bob"), 9, 50); })) ==
               std::vector<std::uint64_t>{7});
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("alice", "bob", 0, 1); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("alice", With("bob"), 0, 1); })) ==
               std::vector<std::uint64_t>{9});
-        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("bob", "carol", 0, 50); }).empty());
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("bob", With("carol"), 0, 50); }).empty());
         // the admin sees every private message involving the nick
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("", "bob", 0, 50); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("", With("bob"), 0, 50); })) ==
               std::vector<std::uint64_t>{7, 9});
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("", "", 0, 50); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("", {}, 0, 50); })) ==
               std::vector<std::uint64_t>{1, 2, 3, 4, 8, 10, 11});
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("ALICE", "bob", 7, 50); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("ALICE", With("bob"), 7, 50); })) ==
               std::vector<std::uint64_t>{9});
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("carol", "alice", 0, 1); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("carol", With("alice"), 0, 1); })) ==
               std::vector<std::uint64_t>{5});
-        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("", "carol", 0, 50); })) ==
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.After("", With("carol"), 0, 50); })) ==
               std::vector<std::uint64_t>{5, 6});
     }
 
@@ -837,16 +864,16 @@ TEST_SUITE("archive")
             }
         }
 
-        const auto publicPage = Query(archive, [](ArchiveReader& r) { return r.Page("carol", "", 0, 10); });
+        const auto publicPage = Query(archive, [](ArchiveReader& r) { return r.Page("carol", {}, 0, 10); });
         CHECK(Ids(publicPage) == std::vector<std::uint64_t>{1, 2, 3, 5, 6});
         CHECK(fileOf(publicPage, 3) == photo);
         CHECK(fileOf(publicPage, 5) == plain);
         CHECK_FALSE(fileOf(publicPage, 2).has_value());
         CHECK_FALSE(fileOf(publicPage, 6).has_value());
-        const auto privatePage = Query(archive, [](ArchiveReader& r) { return r.Page("BOB", "alice", 0, 10); });
+        const auto privatePage = Query(archive, [](ArchiveReader& r) { return r.Page("BOB", With("alice"), 0, 10); });
         CHECK(Ids(privatePage) == std::vector<std::uint64_t>{4});
         CHECK(fileOf(privatePage, 4) == contract);
-        CHECK(fileOf(Query(archive, [](ArchiveReader& r) { return r.After("bob", "", 2, 1); }), 3) == photo);
+        CHECK(fileOf(Query(archive, [](ArchiveReader& r) { return r.After("bob", {}, 2, 1); }), 3) == photo);
         CHECK(fileOf(Query(archive, [](ArchiveReader& r) { return r.RecentPrivate("alice", 10); }), 4) == contract);
         CHECK(fileOf(Query(archive, [](ArchiveReader& r) { return r.Since("bob", 3, 10); }), 4) == contract);
 
@@ -909,15 +936,18 @@ TEST_SUITE("archive")
         CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.Visible("alice", 4); })->file.has_value());
     }
 
-    TEST_CASE("a version 1 archive migrates to version 2 and keeps its messages")
+    TEST_CASE("a version 1 archive migrates to the current version and keeps its messages")
     {
         TempDir temp;
         {
             Archive archive(ConfigIn(temp.Path()));
             RequireStored(archive, Conversation());
         }
-        // turn it back into what version 1 wrote: the same, without the files table
-        REQUIRE(SqlValue(temp.Path(), "DROP TABLE files").empty());
+        // turn it back into what version 1 wrote: the same, without the files table and the rooms
+        for (const char* undo : {"DROP TABLE files", "DROP INDEX messages_by_room",
+                                 "ALTER TABLE messages DROP COLUMN room", "ALTER TABLE messages DROP COLUMN room_key",
+                                 "DROP TABLE rooms", "DROP TABLE room_members", "DROP TABLE owners"})
+            REQUIRE(SqlValue(temp.Path(), undo).empty());
         REQUIRE(SqlValue(temp.Path(), "PRAGMA user_version = 1").empty());
         REQUIRE(SqlValue(temp.Path(), "PRAGMA user_version") == "1");
         REQUIRE(SqlValue(temp.Path(), "SELECT count(*) FROM sqlite_master WHERE name = 'files'") == "0");
@@ -928,13 +958,16 @@ TEST_SUITE("archive")
             const auto all = Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 100); });
             CHECK(Ids(all) == Range(1, 11));
             for (const StoredMessage& m : all)
+            {
                 CHECK_FALSE(m.file.has_value());
+                CHECK(m.room == (m.kind == 1 ? "" : "everyone"));
+            }
             CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("alice", "swordfish", 10); })) ==
                   std::vector<std::uint64_t>{6, 5});
             RequireStored(archive, {FileMessage(12, "bob", "", "after the upgrade.txt", SampleFile(5))});
             CHECK(Query(archive, [](ArchiveReader& r) { return r.Visible("carol", 12); })->file == SampleFile(5));
         }
-        CHECK(SqlValue(temp.Path(), "PRAGMA user_version") == "2");
+        CHECK(SqlValue(temp.Path(), "PRAGMA user_version") == "3");
         CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM messages") == "12");
         CHECK(SqlValue(temp.Path(), "SELECT group_concat(message_id) FROM files") == "12");
     }
@@ -1018,5 +1051,483 @@ TEST_SUITE("archive")
         CHECK(ReadLines(temp.Path() / "chat_log.txt") == expected);
         CHECK(FormatLogLine(messages[0]) == expected[0]);
         CHECK(HexOf(photo.sha256).size() == 64);
+    }
+
+    TEST_CASE("room records keep their room; a public record without one is stored in the everyone room")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        StoredMessage stray = Private(4, "alice", "bob", "psst");
+        stray.room = "Games"; // ignored: a private message belongs to no room
+        RequireStored(archive, {Public(1, "alice", "no room given"), Join(2, "bob"),
+                                InRoom(3, StoredKind::RoomJoin, "alice", "Games"), stray,
+                                Said(5, "alice", "GAMES", "in display case"), Said(6, "bob", "Everyone", "cased")});
+        const auto all = Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 10); });
+        REQUIRE(all.size() == 6);
+        CHECK(all[0].room == "everyone");
+        CHECK(all[1].room == "everyone");
+        CHECK(all[2].room == "Games");
+        CHECK(all[3].room == "");
+        CHECK(all[4].room == "GAMES");
+        CHECK(all[5].room == "Everyone");
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("", RoomRef("games"), 0, 10); })) ==
+              std::vector<std::uint64_t>{3, 5});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("", {}, 0, 10); })) ==
+              std::vector<std::uint64_t>{1, 2, 6});
+    }
+
+    TEST_CASE("RoomJoin, RoomLeave and Topic records keep the rooms and their members")
+    {
+        TempDir temp;
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            RequireStored(archive, {
+                                       InRoom(1, StoredKind::RoomJoin, "Alice", "Games"),
+                                       InRoom(2, StoredKind::RoomJoin, "bob", "games"),
+                                       InRoom(3, StoredKind::Topic, "bob", "GAMES", "chess at eight"),
+                                       InRoom(4, StoredKind::RoomJoin, "carol", "Books"),
+                                       InRoom(5, StoredKind::RoomJoin, "Dave", "games"),
+                                       InRoom(6, StoredKind::RoomLeave, "BOB", "games"),
+                                       InRoom(7, StoredKind::RoomLeave, "carol", "books"), // the room stays, empty
+                                       InRoom(8, StoredKind::RoomJoin, "alice", "games"),  // already in: no change
+                                       InRoom(9, StoredKind::RoomJoin, "Zed", "everyone"), // implicit: not stored
+                                       InRoom(10, StoredKind::Topic, "", "everyone", "welcome"),
+                                   });
+            const auto rooms = Query(archive, [](ArchiveReader& r) { return r.Rooms(); });
+            REQUIRE(rooms.size() == 3);
+            CHECK(rooms[0].name == "Books");
+            CHECK(rooms[0].creator == "carol");
+            CHECK(rooms[0].createdMs == 1'700'000'000'004);
+            CHECK(rooms[0].topic == "");
+            CHECK(rooms[0].members.empty());
+            CHECK(rooms[1].name == "everyone");
+            CHECK(rooms[1].topic == "welcome");
+            CHECK(rooms[1].creator == "");
+            CHECK(rooms[1].members.empty());
+            CHECK(rooms[2].name == "Games"); // as its first RoomJoin wrote it
+            CHECK(rooms[2].creator == "Alice");
+            CHECK(rooms[2].createdMs == 1'700'000'000'001);
+            CHECK(rooms[2].topic == "chess at eight");
+            CHECK(rooms[2].members == std::vector<std::string>{"Alice", "Dave"});
+
+            RequireStored(archive, {InRoom(11, StoredKind::Topic, "Dave", "games", ""),
+                                    InRoom(12, StoredKind::RoomJoin, "bob", "Games")});
+            const auto later = Query(archive, [](ArchiveReader& r) { return r.Rooms(); });
+            REQUIRE(later.size() == 3);
+            CHECK(later[2].topic == "");
+            CHECK(later[2].members == std::vector<std::string>{"Alice", "bob", "Dave"});
+        }
+        CHECK(SqlValue(temp.Path(), "SELECT group_concat(room_key || ':' || nick || ':' || joined_id, ' ') FROM"
+                                    " (SELECT * FROM room_members ORDER BY room_key, nick_key)") ==
+              "games:Alice:1 games:bob:12 games:Dave:5");
+        Archive reopened(ConfigIn(temp.Path()));
+        CHECK(Query(reopened, [](ArchiveReader& r) { return r.Rooms(); })[2].members ==
+              std::vector<std::string>{"Alice", "bob", "Dave"});
+    }
+
+    TEST_CASE("a record whose room state cannot be written is not stored either, and the rest of its batch is")
+    {
+        TempDir temp;
+        {
+            Archive archive(ConfigIn(temp.Path()));
+        }
+        // The room_members write fails for mallory: the RoomJoin must fail whole (no record, no room).
+        REQUIRE(SqlValue(temp.Path(), "CREATE TRIGGER no_mallory BEFORE INSERT ON room_members"
+                                      " WHEN new.nick_key = 'mallory' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+                    .empty());
+        Archive archive(ConfigIn(temp.Path()));
+        auto results = std::make_shared<std::vector<Outcome>>(3);
+        {
+            Gate gate(archive); // the three go into one batch
+            const std::vector<StoredMessage> batch = {
+                InRoom(1, StoredKind::RoomJoin, "alice", "games"),
+                InRoom(2, StoredKind::RoomJoin, "Mallory", "secret"),
+                InRoom(3, StoredKind::RoomJoin, "bob", "games"),
+            };
+            for (std::size_t i = 0; i < batch.size(); ++i)
+                archive.Append(batch[i], [results, i](bool ok, const std::string& error) {
+                    (*results)[i] = {ok, error};
+                });
+        }
+        Flush(archive);
+        CHECK((*results)[0].ok);
+        CHECK_FALSE((*results)[1].ok);
+        INFO((*results)[1].error);
+        CHECK((*results)[1].error.find("refused") != std::string::npos);
+        CHECK((*results)[2].ok);
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 10); })) ==
+              std::vector<std::uint64_t>{1, 3});
+        const auto rooms = Query(archive, [](ArchiveReader& r) { return r.Rooms(); });
+        REQUIRE(rooms.size() == 2); // everyone and games: "secret" was rolled back with its record
+        CHECK(rooms[1].name == "games");
+        CHECK(rooms[1].members == std::vector<std::string>{"alice", "bob"});
+    }
+
+    TEST_CASE("a room's records are hidden from non-members in every query and shown once they join")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, {
+                                   Public(1, "alice", "hello everyone"),
+                                   InRoom(2, StoredKind::RoomJoin, "alice", "Games"),
+                                   Said(3, "alice", "games", "secret strategy talk"),
+                                   InRoom(4, StoredKind::Topic, "alice", "games", "strategy only"),
+                                   Public(5, "bob", "strategy in public"),
+                               });
+        const auto sinceIds = [&](std::string viewer) {
+            return Ids(Query(archive, [viewer](ArchiveReader& r) { return r.Since(viewer, 0, 100); }));
+        };
+        const auto pageIds = [&](std::string viewer) {
+            return Ids(Query(archive, [viewer](ArchiveReader& r) { return r.Page(viewer, RoomRef("GAMES"), 0, 100); }));
+        };
+        const auto afterIds = [&](std::string viewer) {
+            return Ids(
+                Query(archive, [viewer](ArchiveReader& r) { return r.After(viewer, RoomRef("games"), 2, 100); }));
+        };
+        const auto searchIds = [&](std::string viewer) {
+            return Ids(Query(archive, [viewer](ArchiveReader& r) { return r.Search(viewer, "strategy", 100); }));
+        };
+        const auto sees = [&](std::string viewer, std::uint64_t id) {
+            return Query(archive, [viewer, id](ArchiveReader& r) { return r.Visible(viewer, id); }).has_value();
+        };
+
+        // bob is not a member: the everyone room only
+        CHECK(sinceIds("bob") == std::vector<std::uint64_t>{1, 5});
+        CHECK(pageIds("bob").empty());
+        CHECK(afterIds("bob").empty());
+        CHECK(searchIds("bob") == std::vector<std::uint64_t>{5});
+        for (std::uint64_t id : {2, 3, 4})
+            CHECK_FALSE(sees("bob", id));
+        CHECK(sees("bob", 1));
+        // the member, in any letter case, and the admin see the room
+        for (const std::string viewer : {"alice", "ALICE", ""})
+        {
+            CAPTURE(viewer);
+            CHECK(sinceIds(viewer) == Range(1, 5));
+            CHECK(pageIds(viewer) == Range(2, 4));
+            CHECK(afterIds(viewer) == std::vector<std::uint64_t>{3, 4});
+            CHECK(searchIds(viewer) == std::vector<std::uint64_t>{5, 4, 3});
+            CHECK(sees(viewer, 3));
+        }
+
+        RequireStored(archive, {InRoom(6, StoredKind::RoomJoin, "Bob", "games")});
+        CHECK(sinceIds("bob") == Range(1, 6)); // the room's history comes with joining
+        CHECK(pageIds("bob") == std::vector<std::uint64_t>{2, 3, 4, 6});
+        CHECK(afterIds("BOB") == std::vector<std::uint64_t>{3, 4, 6});
+        CHECK(searchIds("bob") == std::vector<std::uint64_t>{5, 4, 3});
+        CHECK(sees("bob", 3));
+
+        RequireStored(archive, {InRoom(7, StoredKind::RoomLeave, "bob", "Games")});
+        CHECK(sinceIds("bob") == std::vector<std::uint64_t>{1, 5}); // only current members
+        CHECK(pageIds("bob").empty());
+        CHECK(searchIds("bob") == std::vector<std::uint64_t>{5});
+        CHECK_FALSE(sees("bob", 3));
+        CHECK(sinceIds("alice") == Range(1, 7));
+    }
+
+    TEST_CASE("the everyone room is seen by anyone, members of other rooms or not")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        RequireStored(archive, {Join(1, "alice"), Public(2, "alice", "hi all"), Announce(3, "maintenance"),
+                                InRoom(4, StoredKind::RoomJoin, "alice", "games"),
+                                Said(5, "bob", "everyone", "named room"), Leave(6, "alice", "quit")});
+        for (const std::string viewer : {"stranger", "Alice", ""})
+        {
+            CAPTURE(viewer);
+            const std::vector<std::uint64_t> everyone{1, 2, 3, 5, 6};
+            CHECK(Ids(Query(archive, [viewer](ArchiveReader& r) { return r.Page(viewer, {}, 0, 10); })) == everyone);
+            CHECK(Ids(Query(archive,
+                            [viewer](ArchiveReader& r) { return r.Page(viewer, RoomRef("EveryOne"), 0, 10); })) ==
+                  everyone);
+            CHECK(Ids(Query(archive, [viewer](ArchiveReader& r) { return r.Page(viewer, RoomRef(""), 0, 10); })) ==
+                  everyone);
+            CHECK(Ids(Query(archive, [viewer](ArchiveReader& r) { return r.After(viewer, {}, 2, 2); })) ==
+                  std::vector<std::uint64_t>{3, 5});
+            CHECK(Query(archive, [viewer](ArchiveReader& r) { return r.Visible(viewer, 3); }).has_value());
+            CHECK(Ids(Query(archive, [viewer](ArchiveReader& r) { return r.Search(viewer, "named", 10); })) ==
+                  std::vector<std::uint64_t>{5});
+        }
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("stranger", RoomRef("games"), 0, 10); }).empty());
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.Page("", RoomRef("nowhere"), 0, 10); }).empty());
+    }
+
+    TEST_CASE("RecentRooms returns the newest records of the everyone room and of the viewer's rooms")
+    {
+        TempDir temp;
+        Archive archive(ConfigIn(temp.Path()));
+        std::vector<StoredMessage> messages = {InRoom(1, StoredKind::RoomJoin, "alice", "Games"),
+                                               InRoom(2, StoredKind::RoomJoin, "bob", "Books")};
+        for (std::uint64_t id = 3; id <= 32; ++id)
+        {
+            const char* rooms[] = {"everyone", "games", "books"};
+            messages.push_back(Said(id, "alice", rooms[id % 3], "message " + std::to_string(id)));
+        }
+        messages.push_back(Private(33, "alice", "bob", "private, never in a room"));
+        RequireStored(archive, messages);
+
+        // everyone: 3, 6, ..., 30; games (id % 3 == 1): 1, 4, ..., 31; books: 2, 5, ..., 32
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentRooms("Alice", 3); })) ==
+              std::vector<std::uint64_t>{24, 25, 27, 28, 30, 31});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentRooms("bob", 2); })) ==
+              std::vector<std::uint64_t>{27, 29, 30, 32});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentRooms("carol", 4); })) ==
+              std::vector<std::uint64_t>{21, 24, 27, 30});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentRooms("", 1); })) ==
+              std::vector<std::uint64_t>{30, 31, 32});
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.RecentRooms("alice", 0); }).empty());
+        // a room with fewer records than the limit gives all of them
+        RequireStored(archive, {InRoom(34, StoredKind::RoomJoin, "carol", "quiet")});
+        CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentRooms("carol", 2); })) ==
+              std::vector<std::uint64_t>{27, 30, 34});
+        CHECK(Query(archive, [](ArchiveReader& r) { return r.RecentRooms("carol", 2); }).back().room == "quiet");
+    }
+
+    TEST_CASE("a room's pages walk the room index, not the whole table")
+    {
+        TempDir temp;
+        {
+            Archive archive(ConfigIn(temp.Path()));
+        }
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open_v2((temp.Path() / "archive.db").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+                SQLITE_OK);
+        sqlite3_stmt* statement = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db,
+                                   "EXPLAIN QUERY PLAN SELECT m.*, f.* FROM messages AS m LEFT JOIN files AS f"
+                                   " ON f.message_id = m.id WHERE room_key = ?2 AND id < ?1 ORDER BY id DESC LIMIT ?3",
+                                   -1, &statement, nullptr) == SQLITE_OK);
+        std::string details;
+        while (sqlite3_step(statement) == SQLITE_ROW)
+            details += reinterpret_cast<const char*>(sqlite3_column_text(statement, 3)) + std::string("; ");
+        sqlite3_finalize(statement);
+        sqlite3_close(db);
+        INFO(details);
+        CHECK(details.find("messages_by_room") != std::string::npos);
+        CHECK(details.find("TEMP B-TREE") == std::string::npos); // no sort: the index gives the order
+    }
+
+    TEST_CASE("nicknames are claimed once, looked up case-insensitively and released")
+    {
+        TempDir temp;
+        std::array<std::uint8_t, 32> key{};
+        std::array<std::uint8_t, 32> other{};
+        for (std::size_t i = 0; i < key.size(); ++i)
+        {
+            key[i] = static_cast<std::uint8_t>(0xF0 ^ i);
+            other[i] = static_cast<std::uint8_t>(i * 3);
+        }
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            CHECK(Query(archive, [](ArchiveReader& r) { return r.Owners(); }).empty());
+            CHECK(Query(archive, [key](ArchiveReader& r) { return r.ClaimNick("Alice", key, 1234); }));
+            CHECK_FALSE(Query(archive, [other](ArchiveReader& r) { return r.ClaimNick("ALICE", other, 99); }));
+            CHECK_FALSE(Query(archive, [key](ArchiveReader& r) { return r.ClaimNick("alice", key, 99); })); // same key
+            CHECK_FALSE(Query(archive, [key](ArchiveReader& r) { return r.ClaimNick("", key, 99); }));
+            CHECK(Query(archive, [other](ArchiveReader& r) { return r.ClaimNick("bob", other, 5678); }));
+            const auto owner = Query(archive, [](ArchiveReader& r) { return r.Owner("aLiCe"); });
+            REQUIRE(owner.has_value());
+            CHECK(*owner == StoredOwner{"Alice", key, 1234});
+            CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.Owner("carol"); }).has_value());
+            CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.Owner(""); }).has_value());
+        }
+        CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM owners") == "2"); // committed without any Append
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            CHECK(Query(archive, [](ArchiveReader& r) { return r.Owners(); }) ==
+                  std::vector<StoredOwner>{{"Alice", key, 1234}, {"bob", other, 5678}});
+            CHECK(Query(archive, [](ArchiveReader& r) { return r.ReleaseNick("ALICE"); }));
+            CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.ReleaseNick("alice"); }));
+            CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.ReleaseNick("nobody"); }));
+            CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.Owner("alice"); }).has_value());
+            // released: anyone may claim it now
+            CHECK(Query(archive, [other](ArchiveReader& r) { return r.ClaimNick("alice", other, 42); }));
+            CHECK(Query(archive, [](ArchiveReader& r) { return r.Owners(); }) ==
+                  std::vector<StoredOwner>{{"alice", other, 42}, {"bob", other, 5678}});
+            // owner writes and appends interleave on the archive thread without disturbing each other
+            RequireStored(archive, {Public(1, "alice", "still here")});
+            CHECK(Query(archive, [](ArchiveReader& r) { return r.ReleaseNick("bob"); }));
+        }
+        CHECK(SqlValue(temp.Path(), "SELECT group_concat(nick) FROM owners") == "alice");
+        CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM messages") == "1");
+    }
+
+    TEST_CASE("chat_log.txt names the room of a record outside the everyone room")
+    {
+        TempDir temp;
+        const std::int64_t t = NowMs();
+        std::vector<StoredMessage> messages = {
+            InRoom(1, StoredKind::RoomJoin, "alice", "games"),
+            Said(2, "alice", "games", "who plays?"),
+            Said(3, "bob", "everyone", "in the everyone room"),
+            Public(4, "bob", "no room given"),
+            InRoom(5, StoredKind::Topic, "alice", "games", "chess\ntonight"),
+            InRoom(6, StoredKind::Topic, "alice", "games", ""),
+            InRoom(7, StoredKind::RoomLeave, "alice", "games"),
+            InRoom(8, StoredKind::RoomLeave, "bob", "games", "bored"),
+            FileMessage(9, "alice", "", "board.png", SampleFile(1)),
+            InRoom(10, StoredKind::Announce, "", "games", "closing soon"),
+        };
+        messages[8].room = "Games";
+        for (auto& m : messages)
+            m.timeMs = t;
+        {
+            Archive archive(ConfigIn(temp.Path()));
+            RequireStored(archive, messages);
+        }
+        const std::string stamp = "[" + LocalDateTime(t) + "] ";
+        CHECK(ReadLines(temp.Path() / "chat_log.txt") ==
+              std::vector<std::string>{
+                  stamp + "alice joined #games",
+                  stamp + "#games alice: who plays?",
+                  stamp + "bob: in the everyone room",
+                  stamp + "bob: no room given",
+                  stamp + "alice set the topic of #games: chess / tonight",
+                  stamp + "alice cleared the topic of #games",
+                  stamp + "alice left #games",
+                  stamp + "bob left #games (bored)",
+                  stamp + "#Games alice sent a file: board.png (5000000001 bytes, sha256 " +
+                      HexOf(SampleFile(1).sha256) + ")",
+                  stamp + "#games * Announcement: closing soon",
+              });
+    }
+
+    TEST_CASE("an archive written by Obrol 0.1.0 (format 2) keeps every message, file and search after migrating")
+    {
+        const fs::path fixture = fs::path(OBROL_SOURCE_DIR) / "tests" / "data" / "archive-v2";
+        REQUIRE(fs::exists(fixture / "archive.db"));
+        TempDir temp;
+        fs::copy(fixture, temp.Path(), fs::copy_options::recursive);
+        REQUIRE(SqlValue(temp.Path(), "PRAGMA user_version") == "2");
+
+        using Row = std::tuple<std::uint64_t, StoredKind, std::string, std::string, std::string>;
+        const std::vector<Row> expected = {
+            {1, StoredKind::Join, "ana", "", ""},
+            {2, StoredKind::Join, "bo", "", ""},
+            {3, StoredKind::Join, "cy", "", ""},
+            {4, StoredKind::Public, "ana", "", "Hello everyone, this is Ana"},
+            {5, StoredKind::Public, "bo", "", "Hi Ana! Bo here."},
+            {6, StoredKind::Public, "cy", "", "Good morning from Cy"},
+            {7, StoredKind::Private, "ana", "bo", "Are you coming to the caf\xC3\xA9 tonight?"},
+            {8, StoredKind::Private, "bo", "ana", "Yes, at eight o'clock"},
+            {9, StoredKind::Announce, "", "", "The server restarts on Sunday"},
+            {10, StoredKind::Public, "ana", "", "sunset.png"},
+            {11, StoredKind::Public, "cy", "", "Nice sunset picture"},
+            {12, StoredKind::Private, "bo", "ana", "notes.txt"},
+            {13, StoredKind::Private, "ana", "bo", "Thanks for the shopping list"},
+            {14, StoredKind::Private, "cy", "ana",
+             "\xC3\x9Cn\xC3\xAF" "c\xC3\xB6" "d\xC3\xA9 private note: \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"},
+            {15, StoredKind::Public, "bo", "", "Searching works: lemons and tea"},
+            {16, StoredKind::Leave, "cy", "", "quit"},
+            {17, StoredKind::Public, "ana", "", "Cy has gone"},
+            {18, StoredKind::Leave, "bo", "", "quit"},
+            {19, StoredKind::Leave, "ana", "", "quit"},
+        };
+        const auto hashOf = [](const fs::path& path) {
+            std::ifstream in(path, std::ios::binary);
+            const std::vector<char> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+            Sha256 hash;
+            hash.Update(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+            return Sha256::Hex(hash.Finish());
+        };
+        const std::string pictureHash = "988faf591f1d7922f44d2f3a71e69060abb5c6086ccbb031b698cc98b75b2c10";
+        const std::string notesHash = "999da813383fcf7d9c5329c4f2ab96400b3489f64fd30eea6f3927e8d7d5cf4d";
+
+        for (int opening = 0; opening < 2; ++opening) // the second opening finds format 3: nothing to do
+        {
+            CAPTURE(opening);
+            {
+                Archive archive(ConfigIn(temp.Path()));
+                CHECK(archive.LastId() == 19);
+                const auto all = Query(archive, [](ArchiveReader& r) { return r.Since("", 0, 100); });
+                REQUIRE(all.size() == expected.size());
+                for (std::size_t i = 0; i < all.size(); ++i)
+                {
+                    const auto& [id, kind, from, to, text] = expected[i];
+                    CAPTURE(id);
+                    CHECK(all[i].id == id);
+                    CHECK(all[i].kind == static_cast<std::uint8_t>(kind));
+                    CHECK(all[i].from == from);
+                    CHECK(all[i].to == to);
+                    CHECK(all[i].text == text);
+                    CHECK(all[i].room == (kind == StoredKind::Private ? "" : "everyone"));
+                    CHECK(all[i].file.has_value() == (id == 10 || id == 12));
+                    CHECK(all[i].timeMs > 1'700'000'000'000);
+                    if (i > 0)
+                        CHECK(all[i].timeMs >= all[i - 1].timeMs);
+                    CHECK((all[i].clientMsgId != 0) == (kind == StoredKind::Public || kind == StoredKind::Private));
+                }
+                const StoredFile& picture = *all[9].file;
+                CHECK(picture.size == 728);
+                CHECK(picture.mime == "image/png");
+                CHECK(HexOf(picture.sha256) == pictureHash);
+                CHECK(picture.imageWidth == 24);
+                CHECK(picture.imageHeight == 16);
+                CHECK(picture.thumbWidth == 24);
+                CHECK(picture.thumbHeight == 16);
+                const StoredFile& notes = *all[11].file;
+                CHECK(notes.size == 37);
+                CHECK(notes.mime == "text/plain");
+                CHECK(HexOf(notes.sha256) == notesHash);
+                CHECK(notes.imageWidth == 0);
+                CHECK(notes.thumbWidth == 0);
+
+                // the everyone room holds every public record, for anyone; private ones stay private
+                CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("newcomer", {}, 0, 100); })) ==
+                      std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 9, 10, 11, 15, 16, 17, 18, 19});
+                CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Page("Ana", With("BO"), 0, 100); })) ==
+                      std::vector<std::uint64_t>{7, 8, 12, 13});
+                CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentPrivate("ana", 100); })) ==
+                      std::vector<std::uint64_t>{7, 8, 12, 13, 14});
+                CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.RecentRooms("cy", 3); })) ==
+                      std::vector<std::uint64_t>{17, 18, 19});
+                CHECK(Query(archive, [](ArchiveReader& r) { return r.Visible("bo", 12); })->file->size == 37);
+                CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.Visible("cy", 12); }).has_value());
+
+                // search still works through the migrated full-text index
+                CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("cy", "lemons", 10); })) ==
+                      std::vector<std::uint64_t>{15});
+                CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("bo", "caf\xC3\xA9", 10); })) ==
+                      std::vector<std::uint64_t>{7});
+                CHECK(Query(archive, [](ArchiveReader& r) { return r.Search("cy", "cafe", 10); }).empty());
+                CHECK(Ids(Query(archive, [](ArchiveReader& r) { return r.Search("ana", "sunset", 10); })) ==
+                      std::vector<std::uint64_t>{11, 10});
+                CHECK(Ids(Query(archive, [](ArchiveReader& r) {
+                          return r.Search("ana", "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", 10);
+                      })) == std::vector<std::uint64_t>{14});
+                CHECK(Query(archive, [](ArchiveReader& r) { return r.FindByClientId("ANA", 1351553193607169); })->id ==
+                      4);
+                CHECK(Query(archive, [](ArchiveReader& r) { return r.KnownNick("CY"); }));
+                CHECK(Query(archive, [](ArchiveReader& r) { return r.LastLeaveId("bo"); }) == 18);
+
+                // names from before owned nicknames are unowned; the only room is everyone
+                CHECK(Query(archive, [](ArchiveReader& r) { return r.Owners(); }).empty());
+                CHECK_FALSE(Query(archive, [](ArchiveReader& r) { return r.Owner("ana"); }).has_value());
+                const auto rooms = Query(archive, [](ArchiveReader& r) { return r.Rooms(); });
+                REQUIRE(rooms.size() == 1);
+                CHECK(rooms[0].name == "everyone");
+                CHECK(rooms[0].members.empty());
+                CHECK(rooms[0].createdMs == all[0].timeMs); // the archive's first record
+            }
+            CHECK(SqlValue(temp.Path(), "PRAGMA user_version") == "3");
+            CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM messages") == "19");
+            CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM files") == "2");
+            CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM rooms") == "1");
+            CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM room_members") == "0");
+            CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM messages WHERE kind <> 1 AND room_key <> 'everyone'") ==
+                  "0");
+            CHECK(SqlValue(temp.Path(), "SELECT count(*) FROM messages WHERE kind = 1 AND room_key <> ''") == "0");
+            CHECK(SqlValue(temp.Path(), "PRAGMA integrity_check") == "ok");
+        }
+
+        // the file blobs are untouched: same bytes as the fixture, matching their stored hashes
+        for (const std::string& name : {pictureHash, notesHash, pictureHash + ".thumb"})
+        {
+            CAPTURE(name);
+            REQUIRE(fs::exists(temp.Path() / "files" / name));
+            CHECK(hashOf(temp.Path() / "files" / name) == hashOf(fixture / "files" / name));
+        }
+        CHECK(hashOf(temp.Path() / "files" / pictureHash) == pictureHash);
+        CHECK(hashOf(temp.Path() / "files" / notesHash) == notesHash);
     }
 }

@@ -1,4 +1,4 @@
-// Unit tests for engine/utf8: validation, code point counting, nickname rules and the
+// Unit tests for engine/utf8: validation, code point counting, nickname and room name rules and the
 // cleaning applied to message text.
 #include "engine/utf8.hpp"
 
@@ -172,6 +172,49 @@ TEST_SUITE("utf8")
         CHECK(NicknameProblem("\xC0\xAF").find("UTF-8") != std::string::npos);
         CHECK(NicknameProblem("\xED\xA0\x80").find("UTF-8") != std::string::npos);
         CHECK(NicknameProblem("\x80").find("UTF-8") != std::string::npos);
+    }
+
+    TEST_CASE("NicknameProblem refuses a nickname starting with # but allows # inside")
+    {
+        CHECK(NicknameProblem("#ana") == "a nickname cannot start with #");
+        CHECK(NicknameProblem("#") == "a nickname cannot start with #");
+        CHECK(NicknameProblem("ana#2") == "");
+        CHECK(NicknameProblem("ana,bo:x") == ""); // only rooms refuse these
+    }
+
+    TEST_CASE("RoomNameProblem accepts ordinary room names")
+    {
+        CHECK(RoomNameProblem("games") == "");
+        CHECK(RoomNameProblem("Games_2-b.c") == "");
+        CHECK(RoomNameProblem("everyone") == "");
+        CHECK(RoomNameProblem("Z\xC3\xBCrich") == "");
+        CHECK(RoomNameProblem("\xE6\x97\xA5\xE6\x9C\xAC") == "");
+        CHECK(RoomNameProblem(std::string(32, 'r')) == "");
+        CHECK(RoomNameProblem(Repeat("\xF0\x9F\x90\xB1", 32)) == ""); // 128 bytes
+    }
+
+    TEST_CASE("RoomNameProblem follows the nickname rules")
+    {
+        CHECK(RoomNameProblem("") == "a room name cannot be empty");
+        CHECK(RoomNameProblem(std::string(33, 'r')) == "a room name can have at most 32 characters");
+        CHECK(RoomNameProblem(Repeat("\xC3\xA9", 33)).find("32") != std::string::npos);
+        CHECK(RoomNameProblem("two words") == "a room name cannot contain spaces");
+        CHECK(RoomNameProblem("tab\tbed") != "");
+        CHECK(RoomNameProblem("nb\xC2\xA0sp") != ""); // U+00A0 no-break space
+        CHECK(RoomNameProblem("a\x01") == "a room name cannot contain control characters");
+        CHECK(RoomNameProblem(std::string_view("a\0b", 3)) != "");
+        CHECK(RoomNameProblem("a\xC2\x85") != ""); // U+0085, a C1 control
+        CHECK(RoomNameProblem("bad\xC3").find("UTF-8") != std::string::npos);
+    }
+
+    TEST_CASE("RoomNameProblem refuses #, comma and colon anywhere")
+    {
+        CHECK(RoomNameProblem("#games") == "a room name cannot contain #");
+        CHECK(RoomNameProblem("games#") == "a room name cannot contain #");
+        CHECK(RoomNameProblem("a,b") == "a room name cannot contain ,");
+        CHECK(RoomNameProblem(",") != "");
+        CHECK(RoomNameProblem("a:b") == "a room name cannot contain :");
+        CHECK(RoomNameProblem("games:") != "");
     }
 
     TEST_CASE("FoldCase lower-cases ASCII letters only")
