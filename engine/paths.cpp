@@ -27,4 +27,21 @@ std::filesystem::path DefaultDataDir()
 #endif
 }
 
+std::filesystem::path DefaultIdentityPath()
+{
+#if defined(_WIN32)
+    if (auto appData = Env("APPDATA"); !appData.empty())
+        return appData / "Obrol" / "identity.pem";
+    return std::filesystem::path("Obrol") / "identity.pem";
+#elif defined(__APPLE__)
+    return Env("HOME") / "Library" / "Application Support" / "Obrol" / "identity.pem";
+#else
+    if (auto xdg = Env("XDG_CONFIG_HOME"); !xdg.empty())
+        return xdg / "obrol" / "identity.pem";
+    if (auto home = Env("HOME"); !home.empty())
+        return home / ".config" / "obrol" / "identity.pem";
+    return std::filesystem::path(".obrol") / "identity.pem";
+#endif
+}
+
 } // namespace obrol::engine

@@ -9,4 +9,9 @@ namespace obrol::engine {
 // %APPDATA%\Obrol on Windows, ~/Library/Application Support/Obrol on macOS.
 std::filesystem::path DefaultDataDir();
 
+// The user's identity key (see engine/identity.hpp): $XDG_CONFIG_HOME/obrol/identity.pem
+// (~/.config/obrol/identity.pem) on Linux, %APPDATA%\Obrol\identity.pem on Windows,
+// ~/Library/Application Support/Obrol/identity.pem on macOS.
+std::filesystem::path DefaultIdentityPath();
+
 } // namespace obrol::engine
