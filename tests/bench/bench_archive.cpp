@@ -11,6 +11,7 @@
 // Exit status 1 only when a message is lost (no Ack, an Error, or a client missing a message
 // or seeing one out of order); never because of speed.
 #include "engine/clock.hpp"
+#include "engine/identity.hpp"
 #include "engine/system.hpp"
 #include "net/protocol.hpp"
 #include "net/server.hpp"
@@ -91,6 +92,7 @@ struct BenchClient
     bool busy = false;
     bool joined = false;
     std::string nick;
+    engine::Identity identity = engine::Identity::Generate();
     int senderIndex = -1; // -1: a receiver
 
     // sender
@@ -199,7 +201,8 @@ private:
                     return Problem(c->nick + ": cannot connect: " + ec.message());
                 asio::error_code ignored;
                 c->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-                Queue(c, net::Hello{net::ProtocolVersion, c->nick, "obrol bench"});
+                Queue(c, net::Hello{net::ProtocolVersion, c->nick, "obrol bench", net::MinProtocolVersion,
+                                    c->identity.Public()});
                 Flush(c);
                 Read(c);
             });
@@ -269,7 +272,7 @@ private:
         const std::uint64_t seq = ++c->sent;
         c->sentAt[seq % m_options.window] = Clock::now();
         // the sequence number leads the text: receivers check every message arrives, in order
-        Queue(c, net::Say{seq, "", std::to_string(seq) + " benchmark message of about the length of a chat line", false});
+        Queue(c, net::Say{seq, net::Target::Everyone(), std::to_string(seq) + " benchmark message of about the length of a chat line", false});
     }
 
     void Queue(BenchClient* c, const net::Message& message)
@@ -351,6 +354,10 @@ private:
             m_lastAck = now;
             if (c->sent < m_options.messages)
                 SendNext(c); // the window moved by one
+        }
+        else if (auto* challenge = std::get_if<net::Challenge>(&m))
+        {
+            Queue(c, net::Proof{c->identity.Sign(net::ProofMessage(challenge->nonce, c->identity.Public(), c->nick))});
         }
         else if (std::holds_alternative<net::Welcome>(m))
         {

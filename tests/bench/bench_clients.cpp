@@ -5,6 +5,7 @@
 // protocol connections sharing one io_context (one thread), so the machine's thread count
 // does not limit the client count.
 #include "engine/clock.hpp"
+#include "engine/identity.hpp"
 #include "engine/system.hpp"
 #include "net/protocol.hpp"
 #include "net/server.hpp"
@@ -28,6 +29,8 @@ struct BenchClient
     explicit BenchClient(asio::io_context& io) : socket(io) {}
     asio::ip::tcp::socket socket;
     net::FrameReader reader;
+    engine::Identity identity = engine::Identity::Generate();
+    std::string nick;
     std::array<std::uint8_t, 16384> buffer{};
     bool joined = false;
     std::size_t chats = 0;
@@ -84,7 +87,13 @@ int main(int argc, char** argv)
             net::Message m;
             while (c->reader.Next(m))
             {
-                if (std::holds_alternative<net::Welcome>(m))
+                if (auto* challenge = std::get_if<net::Challenge>(&m))
+                {
+                    auto frame = net::EncodeShared(net::Proof{
+                        c->identity.Sign(net::ProofMessage(challenge->nonce, c->identity.Public(), c->nick))});
+                    asio::async_write(c->socket, asio::buffer(*frame), [frame](asio::error_code, std::size_t) {});
+                }
+                else if (std::holds_alternative<net::Welcome>(m))
                 {
                     c->joined = true;
                     ++joined;
@@ -117,7 +126,9 @@ int main(int argc, char** argv)
                 ++failed;
                 return;
             }
-            auto frame = net::EncodeShared(net::Hello{net::ProtocolVersion, "c" + std::to_string(i), "bench"});
+            c->nick = "c" + std::to_string(i);
+            auto frame = net::EncodeShared(
+                net::Hello{net::ProtocolVersion, c->nick, "bench", net::MinProtocolVersion, c->identity.Public()});
             asio::async_write(c->socket, asio::buffer(*frame), [frame](asio::error_code, std::size_t) {});
             read(c);
         });
@@ -142,7 +153,7 @@ int main(int argc, char** argv)
     const auto t1 = Clock::now();
     for (std::size_t k = 0; k < messages; ++k)
     {
-        auto frame = net::EncodeShared(net::Say{k + 1, "", "benchmark message " + std::to_string(k)});
+        auto frame = net::EncodeShared(net::Say{k + 1, net::Target::Everyone(), "benchmark message " + std::to_string(k)});
         asio::async_write(sender->socket, asio::buffer(*frame), [frame](asio::error_code, std::size_t) {});
     }
     const std::size_t receivers = joined > 0 ? joined - 1 : 0;
