@@ -2,6 +2,7 @@
 
 #include <map>
 #include <random>
+#include <utility>
 
 namespace obrol::net {
 
@@ -183,6 +184,9 @@ public:
             e.welcome = std::move(*welcome);
             Push(std::move(e));
             files.SetConnection(connection, maxFileBytes); // unfinished transfers resume
+            // room requests made meanwhile first: a message typed after "/join #games" needs the join
+            for (const Message& request : std::exchange(waiting, {}))
+                connection->Send(request);
             // whatever the server has not acknowledged goes again; it stores each id once
             for (auto& [id, say] : unacked)
             {
@@ -326,6 +330,17 @@ public:
             connection->Send(message);
     }
 
+    // Room requests are not dropped while (re)connecting: they go out after the next Welcome.
+    void SendOrKeep(Message message)
+    {
+        if (ended)
+            return;
+        if (joined && connection)
+            connection->Send(message);
+        else
+            waiting.push_back(std::move(message));
+    }
+
     void Quit()
     {
         if (ended)
@@ -402,6 +417,7 @@ public:
     bool resuming = false;                 // parts of what we missed are still coming
     std::uint64_t liveMax = 0;             // newest live id seen meanwhile
     std::map<std::uint64_t, net::Say> unacked; // sent, not yet acknowledged (ordered: resent in order)
+    std::vector<Message> waiting;          // room requests made while not joined
     std::uint64_t attemptId = 0;           // handlers of older attempts ignore themselves
     int retries = 0;
     bool joined = false;
@@ -525,29 +541,31 @@ void Client::RequestThumb(std::uint64_t fileId)
 void Client::JoinRoom(std::string room)
 {
     if (m_core)
-        asio::post(m_core->io, [core = m_core.get(), request = net::RoomJoin{std::move(room)}] { core->Send(request); });
+        asio::post(m_core->io, [core = m_core.get(), request = net::RoomJoin{std::move(room)}]() mutable {
+            core->SendOrKeep(std::move(request));
+        });
 }
 
 void Client::PartRoom(std::string room, std::string reason)
 {
     if (m_core)
-        asio::post(m_core->io, [core = m_core.get(), request = RoomPart{std::move(room), std::move(reason)}] {
-            core->Send(request);
+        asio::post(m_core->io, [core = m_core.get(), request = RoomPart{std::move(room), std::move(reason)}]() mutable {
+            core->SendOrKeep(std::move(request));
         });
 }
 
 void Client::SetTopic(std::string room, std::string topic)
 {
     if (m_core)
-        asio::post(m_core->io, [core = m_core.get(), request = RoomTopic{std::move(room), std::move(topic)}] {
-            core->Send(request);
+        asio::post(m_core->io, [core = m_core.get(), request = RoomTopic{std::move(room), std::move(topic)}]() mutable {
+            core->SendOrKeep(std::move(request));
         });
 }
 
 void Client::ListRooms()
 {
     if (m_core)
-        asio::post(m_core->io, [core = m_core.get()] { core->Send(RoomListRequest{}); });
+        asio::post(m_core->io, [core = m_core.get()] { core->SendOrKeep(RoomListRequest{}); });
 }
 
 void Client::DropConnection()

@@ -115,7 +115,8 @@ public:
     void RequestThumb(std::uint64_t fileId);
     // Rooms (names without '#'). Join (creating it if no room has that name) -> a RoomJoin Chat,
     // then RoomState and History(Page) of the room. Part -> a RoomLeave Chat. SetTopic -> a Topic
-    // Chat. ListRooms -> RoomList. Failures come back as Error events (clientMsgId 0).
+    // Chat. ListRooms -> RoomList. Failures come back as Error events (clientMsgId 0). Asked while
+    // (re)connecting, they go out right after the next Welcome (before any resent messages).
     void JoinRoom(std::string room);
     void PartRoom(std::string room, std::string reason = {});
     void SetTopic(std::string room, std::string topic);

@@ -435,6 +435,25 @@ public:
             Now() + std::to_string(users.size()) + " online: " + Join(users));
     }
 
+    // The members of a room (answer to /who in a room other than everyone).
+    void Members(const std::string& room, const std::vector<UserEntry>& members)
+    {
+        std::vector<std::string> names;
+        std::vector<std::string> plain;
+        std::vector<std::string> online;
+        for (const auto& m : members)
+        {
+            names.push_back(m.nick);
+            plain.push_back(m.nick + (m.online ? "" : " (offline)"));
+            if (m.online)
+                online.push_back(m.nick);
+        }
+        Out("{\"event\":\"users\",\"room\":" + JsonString(room) + ",\"members\":" + JsonStrings(names) +
+                ",\"users\":" + JsonStrings(online) + "}",
+            Now() + "#" + room + ": " + std::to_string(members.size()) + (members.size() == 1 ? " member: " : " members: ") +
+                Join(plain));
+    }
+
     void Info(const std::string& text) { Out("{\"event\":\"info\",\"text\":" + JsonString(text) + "}", Now() + text); }
 
 private:
@@ -638,7 +657,12 @@ int RunHeadlessClient(const Options& o)
         if (line == "/quit")
             quitting = true;
         else if (line == "/who")
-            printer.Users(model.Users());
+        {
+            if (current.IsEveryone())
+                printer.Users(model.Users());
+            else
+                printer.Members(current.name, model.UserList(ClientModel::KeyOf(current)));
+        }
         else if (command("/msg"))
         {
             const auto space = rest.find(' ');
@@ -823,6 +847,11 @@ int RunHeadlessClient(const Options& o)
             if (e.kind == net::ClientEvent::Kind::Connected && !std::exchange(sentScripted, true))
                 for (const auto& line : o.send) // once, not again after a reconnect
                     handle(line);
+            // left the current room (here, or from another client of ours): plain lines go to everyone again
+            if (e.kind == net::ClientEvent::Kind::Chat && e.chat.kind == net::ChatKind::RoomLeave &&
+                engine::FoldCase(e.chat.from) == engine::FoldCase(model.Nick()) &&
+                engine::FoldCase(e.chat.to.name) == engine::FoldCase(current.name))
+                switchTo(net::EveryoneRoom);
             if (e.kind == net::ClientEvent::Kind::Ended)
                 ended = e.reason;
         });

@@ -670,6 +670,8 @@ void ClientModel::Apply(const net::ClientEvent& event)
         }
         Line acked = std::move(*line);
         acked.pending = false;
+        if (acked.from.empty())
+            acked.from = m_nick; // sent before the Welcome told us our nickname
         acked.id = event.ack.id;
         acked.seq = event.ack.id * 2;
         acked.timeMs = event.ack.timeMs;
