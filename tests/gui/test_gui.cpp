@@ -4,6 +4,7 @@
 // threads reach the test only through their event queues, drained in the frame pump.
 #include "engine/event_queue.hpp"
 #include "engine/gfx/window.hpp"
+#include "gui/gui_app_support.hpp"
 #include "gui/gui_support.hpp"
 #include "net/client.hpp"
 #include "ui/gui_app.hpp"
@@ -35,12 +36,6 @@
 namespace obrol::test {
 
 namespace {
-
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-// Generous: llvmpipe on a loaded CI box renders slowly, and a passing run never gets close.
-constexpr auto WaitTimeout = 15s;
 
 // [SECTION] Pixels
 
@@ -96,138 +91,6 @@ std::string Describe(const ConversationPixels& m)
       << ", widest teal run " << m.sent.length << " at (" << m.sent.x << "," << m.sent.y << "), widest band run "
       << m.announce.length;
     return s.str();
-}
-
-// [SECTION] In-process peers and the frame pump
-
-struct Peer
-{
-    engine::EventQueue<net::ClientEvent> events; // declared before the client: outlives its thread
-    net::Client client{events};
-    ui::ClientModel model;
-
-    void Drain()
-    {
-        events.Drain([&](net::ClientEvent e) { model.Apply(e); });
-    }
-    void Connect(std::uint16_t port, const std::string& nick)
-    {
-        net::ClientConfig config;
-        config.host = "127.0.0.1";
-        config.port = port;
-        config.nick = nick;
-        client.Connect(std::move(config));
-    }
-    bool Connected() const { return model.State() == ui::ConnectionState::Connected; }
-};
-
-// `from`: nullopt matches any sender (announcements carry the server's name).
-bool HasLine(const ui::Conversation* c, const std::optional<std::string>& from, const std::string& text, ui::LineKind kind)
-{
-    if (!c)
-        return false;
-    return std::any_of(c->lines.begin(), c->lines.end(), [&](const ui::Line& l) {
-        return l.kind == kind && (!from || l.from == *from) && l.text == text;
-    });
-}
-
-class Pump
-{
-public:
-    Pump(engine::Window& window, ui::GuiApp& app) : m_window(window), m_app(app) {}
-
-    void Add(Peer& peer) { m_peers.push_back(&peer); }
-
-    void Drain()
-    {
-        m_window.PollEvents();
-        m_app.DrainEvents();
-        for (Peer* peer : m_peers)
-            peer->Drain();
-    }
-
-    void BuildFrame()
-    {
-        Drain();
-        m_window.BeginFrame();
-        m_app.Draw(true);
-    }
-
-    void Frame()
-    {
-        BuildFrame();
-        m_window.EndFrame();
-    }
-
-    void Frames(int n)
-    {
-        for (int i = 0; i < n; ++i)
-            Frame();
-    }
-
-    // Draws frames until `done()` holds; fails the test with `what` and the app's state after
-    // the deadline. Every frame is a real render (under Xvfb, a few milliseconds each).
-    void WaitUntil(const std::function<bool()>& done, const std::string& what)
-    {
-        const auto deadline = Clock::now() + WaitTimeout;
-        while (!done() && Clock::now() < deadline)
-            Frame();
-        REQUIRE_MESSAGE(done(), "waiting (at most 15 s) until " << what << "; " << State());
-    }
-
-    // Renders one more frame into the back buffer, saves it, then presents it.
-    void Screenshot(const std::string& path)
-    {
-        // Xvfb leaves the pointer mid-screen, over the chat area: park it on the window's
-        // padding so no hover tooltip covers a bubble (a no-op when the window lacks focus).
-        glfwSetCursorPos(m_window.Handle(), 2.0, 2.0);
-        BuildFrame();
-        m_window.RenderOnly();
-        const std::string error = m_window.SaveScreenshot(path);
-        m_window.Present();
-        REQUIRE_MESSAGE(error.empty(), "SaveScreenshot failed: " << error);
-    }
-
-    std::string State() const
-    {
-        std::ostringstream s;
-        if (ui::ServerModel* server = m_app.Server())
-            s << "server: " << server->StateText() << " (port " << server->Port() << ", " << server->Clients().size()
-              << " clients); ";
-        if (ui::ClientModel* client = m_app.Client())
-        {
-            s << "host client: " << client->StateText() << ", pending " << client->PendingCount() << ", conversations:";
-            for (const auto& c : client->Conversations())
-            {
-                s << " [" << (c->key.empty() ? "Everyone" : c->key) << ":";
-                for (const auto& line : c->lines)
-                    s << " <" << line.from << "> " << line.text << (line.pending ? " (pending)" : "") << ";";
-                s << "]";
-            }
-        }
-        for (const Peer* peer : m_peers)
-            s << "; peer " << peer->model.Nick() << ": " << peer->model.StateText();
-        return s.str();
-    }
-
-private:
-    engine::Window& m_window;
-    ui::GuiApp& m_app;
-    std::vector<Peer*> m_peers;
-};
-
-std::unique_ptr<engine::Window> OpenWindow()
-{
-    auto window = OpenTestWindow("Obrol GUI test", 1280, 760);
-    ui::theme::Apply(window->ContentScale());
-    return window;
-}
-
-std::pair<int, int> FramebufferSize(engine::Window& window)
-{
-    int w = 0, h = 0;
-    glfwGetFramebufferSize(window.Handle(), &w, &h);
-    return {w, h};
 }
 
 } // namespace
@@ -297,15 +160,15 @@ TEST_CASE("a hosting window draws a live conversation with bubbles and an announ
         const std::string announcement = "The server restarts at midnight for maintenance.";
 
         // One at a time, so the conversation's order is fixed.
-        REQUIRE(bob.client.Say("", bobSays) != 0);
+        REQUIRE(bob.client.Say(net::Target::Everyone(), bobSays) != 0);
         pump.WaitUntil([&] { return HasLine(host.Find(""), "bob", bobSays, ui::LineKind::Public); }, "bob's line arrives");
-        REQUIRE(carol.client.Say("", carolSays) != 0);
+        REQUIRE(carol.client.Say(net::Target::Everyone(), carolSays) != 0);
         pump.WaitUntil([&] { return HasLine(host.Find(""), "carol", carolSays, ui::LineKind::Public); },
                        "carol's line arrives");
         REQUIRE(app.ClientView()->ActiveTab().empty()); // Everyone is on screen: Send goes to all
         REQUIRE(app.ClientView()->Send(hostSays));
         pump.WaitUntil([&] { return host.PendingCount() == 0; }, "the host's own line is acknowledged");
-        REQUIRE(bob.client.Say("host", bobWhispers) != 0);
+        REQUIRE(bob.client.Say(net::Target::Person("host"), bobWhispers) != 0);
         pump.WaitUntil([&] { return HasLine(host.Find("bob"), "bob", bobWhispers, ui::LineKind::Private); },
                        "bob's private line arrives");
         REQUIRE(app.ServerView()->Announce(announcement));
@@ -427,9 +290,9 @@ TEST_CASE("searching the archive from the chat and server panels shows the match
         pump.WaitUntil([&] { return host.State() == ui::ConnectionState::Connected; }, "the host panel is connected");
         bob.Connect(app.Server()->Port(), "bob");
         pump.WaitUntil([&] { return bob.Connected(); }, "bob is connected");
-        REQUIRE(bob.client.Say("", "Pineapple pizza on Friday?") != 0);
-        REQUIRE(bob.client.Say("host", "psst: the pineapple is for you") != 0);
-        REQUIRE(bob.client.Say("", "or sushi") != 0);
+        REQUIRE(bob.client.Say(net::Target::Everyone(), "Pineapple pizza on Friday?") != 0);
+        REQUIRE(bob.client.Say(net::Target::Person("host"), "psst: the pineapple is for you") != 0);
+        REQUIRE(bob.client.Say(net::Target::Everyone(), "or sushi") != 0);
         pump.WaitUntil([&] { return HasLine(host.Find(""), "bob", "or sushi", ui::LineKind::Public); }, "bob's lines arrive");
 
         app.ClientView()->SearchInput() = "pineapple";

@@ -734,7 +734,7 @@ TEST_CASE("a file dropped on the window is offered to the server and sent")
         const FakeServer::Upload up = server.Uploads()[0];
         CHECK(up.offer.name == "notes.bin");
         CHECK(up.offer.size == bytes.size());
-        CHECK(up.offer.to.empty()); // the conversation on screen: Everyone
+        CHECK(up.offer.to.IsEveryone()); // the conversation on screen: Everyone
         CHECK(up.bytes == bytes);
         CHECK(*up.sha256 == Sha256Of(bytes));
 

@@ -285,7 +285,9 @@ void ClientPanel::DrawStatus()
         dot = theme::Connecting;
     theme::StatusDot(dot);
     ImGui::AlignTextToFramePadding();
-    ImGui::TextUnformatted(m_model.StateText().c_str());
+    // a refusal is explained in full under the connect form
+    const bool refused = m_model.State() == ConnectionState::Disconnected && m_model.LastEnd() == net::EndReason::Refused;
+    ImGui::TextUnformatted(refused ? "not connected: the server refused to let you in" : m_model.StateText().c_str());
     if (m_model.State() != ConnectionState::Disconnected)
     {
         const bool trying = m_model.State() == ConnectionState::Connecting || m_model.State() == ConnectionState::Reconnecting;
@@ -436,7 +438,11 @@ void ClientPanel::DrawUsers(float width, float height)
     if (!c || c->IsEveryone())
         ImGui::TextDisabled("Online (%d)", static_cast<int>(users.size()));
     else if (c->IsRoom())
-        ImGui::TextDisabled("Members (%d, %d online)", static_cast<int>(users.size()), static_cast<int>(online));
+    {
+        ImGui::TextDisabled("Members (%d)", static_cast<int>(users.size()));
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("%d of them online now", static_cast<int>(online));
+    }
     else
         ImGui::TextDisabled("In this conversation");
     if (m_focusFilter)
@@ -513,7 +519,8 @@ void ClientPanel::DrawInput()
                                                 : "Private message to " + where;
     const bool canWrite = connected && !left;
     // a disabled field would take the focus and hide its hint; open dialogs keep it
-    if (m_focusInput && canWrite && !m_picker.IsOpen() && !m_browserOpen && !m_topicKey)
+    if (m_focusInput && canWrite && !m_picker.IsOpen() && !m_browserOpen && !m_topicKey &&
+        !ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) // focusing a window behind a dialog closes it
     {
         ImGui::SetKeyboardFocusHere();
         m_focusInput = false;

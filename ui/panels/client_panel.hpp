@@ -65,6 +65,7 @@ public:
 
     // [Rooms] The browser lists the server's rooms (asked for when it opens) and joins or creates one.
     void OpenRoomBrowser();
+    void CloseRoomBrowser() { m_browserClose = m_browserOpen; }
     bool RoomBrowserOpen() const { return m_browserOpen; }
     std::string& RoomBrowserInput() { return m_roomName; }
     // Joins a room by name (a leading '#' is dropped) and shows it once the server confirms;
@@ -114,8 +115,9 @@ private:
     void DrawConversationList(float width, float height);
     void DrawConversationRow(const Conversation& c);
     void DrawConversation();
-    void DrawConversationHeader(Conversation& c);
-    void DrawTopic(Conversation& c);
+    bool DrawConversationHeader(Conversation& c);         // false: c was closed
+    bool DrawHeaderButtons(Conversation& c, float width); // false: c was closed
+    void DrawTopic(Conversation& c, float width);
     void DrawRoomBrowser();
     void DrawUsers(float width, float height);
     void DrawInput();
@@ -152,9 +154,11 @@ private:
     Rects m_conversationRects;
     Rects m_browserRects;
     // rooms
+    std::optional<std::string> m_closeKey;       // a conversation to close once the list is drawn
     std::optional<std::string> m_joinWanted;     // folded key of a room asked for: shown once joined
     bool m_browserOpen = false;
     bool m_browserPopup = false;                 // OpenPopup due this frame
+    bool m_browserClose = false;                 // CloseCurrentPopup due this frame
     std::string m_roomName;                      // the browser's name field
     std::string m_roomProblem;                   // why that name cannot be joined
     int m_browserRow = -1;                       // row picked with the arrow keys (-1: the typed name)

@@ -110,7 +110,7 @@ void ClientPanel::LeaveRoom(const std::string& key)
 void ClientPanel::EditTopic()
 {
     const Conversation* c = m_model.Find(m_active);
-    if (!c || !c->IsRoom() || !c->joined || m_model.State() != ConnectionState::Connected)
+    if (!c || !c->IsRoom() || c->IsEveryone() || !c->joined || m_model.State() != ConnectionState::Connected)
         return;
     m_topicKey = c->key;
     m_topicInput = c->topic;
@@ -120,7 +120,7 @@ void ClientPanel::EditTopic()
 bool ClientPanel::SetTopic(const std::string& key, const std::string& raw)
 {
     const Conversation* c = m_model.Find(key);
-    if (!c || !c->IsRoom() || !c->joined || m_model.State() != ConnectionState::Connected)
+    if (!c || !c->IsRoom() || c->IsEveryone() || !c->joined || m_model.State() != ConnectionState::Connected)
         return false;
     std::string topic = engine::CleanMessageText(raw);
     std::replace(topic.begin(), topic.end(), '\n', ' ');
@@ -161,6 +161,9 @@ void ClientPanel::DrawConversationList(float width, float height)
         DrawConversationRow(*c);
     }
     ImGui::EndChild();
+    if (m_closeKey && m_model.Close(*m_closeKey)) // false while a message in it is pending
+        m_views.erase(engine::FoldCase(*m_closeKey));
+    m_closeKey.reset();
 }
 
 void ClientPanel::DrawConversationRow(const Conversation& c)
@@ -186,8 +189,8 @@ void ClientPanel::DrawConversationRow(const Conversation& c)
     {
         if (c.IsRoom() && !c.IsEveryone() && c.joined && ImGui::MenuItem(("Leave " + c.title).c_str()))
             LeaveRoom(c.key);
-        if (!c.IsEveryone() && (!c.IsRoom() || !c.joined) && ImGui::MenuItem("Close") && m_model.Close(c.key))
-            m_views.erase(folded);
+        if (!c.IsEveryone() && (!c.IsRoom() || !c.joined) && ImGui::MenuItem("Close"))
+            m_closeKey = c.key; // after the list is drawn: closing now would pull it from under the loop
         if (c.IsEveryone())
             ImGui::TextDisabled("Everyone cannot be left");
         ImGui::EndPopup();
@@ -225,7 +228,8 @@ void ClientPanel::DrawConversation()
 {
     Conversation* found = m_model.Find(m_active);
     Conversation& c = found ? *found : m_model.Everyone();
-    DrawConversationHeader(c);
+    if (!DrawConversationHeader(c))
+        return; // closed: the list shows another one next frame
     ChatView& view = View(c.key);
     view.SetFiles(&m_rows);
     view.Draw(c);
@@ -240,16 +244,19 @@ void ClientPanel::DrawConversation()
     }
 }
 
-void ClientPanel::DrawConversationHeader(Conversation& c)
+// Above the conversation: its name, who is in it, Leave / Join again / Close on the right, and
+// for rooms but Everyone a line with the topic (click it or press Ctrl+E to change it).
+bool ClientPanel::DrawConversationHeader(Conversation& c)
 {
-    const bool connected = m_model.State() == ConnectionState::Connected;
     const bool left = c.IsRoom() && !c.IsEveryone() && !c.joined;
     ImGui::AlignTextToFramePadding();
     ImGui::PushStyleColor(ImGuiCol_Text, theme::Rgb(0xff, 0xff, 0xff));
     ImGui::TextUnformatted(c.title.c_str());
     ImGui::PopStyleColor();
     ImGui::SameLine();
-    if (c.IsEveryone())
+    if (m_model.State() == ConnectionState::Disconnected)
+        ImGui::TextDisabled("\xC2\xB7 not connected");
+    else if (c.IsEveryone())
         ImGui::TextDisabled("\xC2\xB7 %d online", static_cast<int>(m_model.Users().size()));
     else if (left)
         ImGui::TextDisabled("\xC2\xB7 you left this room");
@@ -258,7 +265,6 @@ void ClientPanel::DrawConversationHeader(Conversation& c)
     else
         ImGui::TextDisabled(m_model.IsOnline(c.key) ? "\xC2\xB7 private, online" : "\xC2\xB7 private, offline");
 
-    // the buttons on the right: Leave (a room), Join again + Close (a room left), Close (private)
     const ImGuiStyle& style = ImGui::GetStyle();
     auto width = [&](const char* label) { return ImGui::CalcTextSize(label).x + style.FramePadding.x * 2; };
     float buttons = 0.0f;
@@ -266,43 +272,50 @@ void ClientPanel::DrawConversationHeader(Conversation& c)
         buttons = width("Join again") + style.ItemSpacing.x + width("Close");
     else if (!c.IsEveryone())
         buttons = width(c.IsRoom() ? "Leave" : "Close");
-    if (buttons > 0.0f)
-    {
-        ImGui::SameLine(ImGui::GetContentRegionMax().x - buttons);
-        if (left)
-        {
-            ImGui::BeginDisabled(!connected);
-            if (ImGui::Button("Join again"))
-                JoinRoom(c.RoomName());
-            theme::Tooltip(("Join " + c.title + " again").c_str());
-            ImGui::EndDisabled();
-            ImGui::SameLine();
-        }
-        if (c.IsRoom() && !left)
-        {
-            ImGui::BeginDisabled(!connected);
-            if (ImGui::Button("Leave"))
-                LeaveRoom(c.key);
-            theme::Tooltip(("Leave " + c.title + ": its messages stop coming (you can join again)").c_str());
-            ImGui::EndDisabled();
-        }
-        else if (ImGui::Button("Close"))
-        {
-            const std::string key = c.key;
-            if (m_model.Close(key)) // false while a message in it is pending
-            {
-                m_views.erase(engine::FoldCase(key));
-                return; // c is gone
-            }
-        }
-        else
-            theme::Tooltip("Close this conversation (it comes back with the next message)");
-    }
-    if (c.IsRoom())
-        DrawTopic(c);
+    if (buttons > 0.0f && !DrawHeaderButtons(c, buttons))
+        return false;
+    if (c.IsRoom() && !c.IsEveryone())
+        DrawTopic(c, ImGui::GetContentRegionAvail().x);
+    return true;
 }
 
-void ClientPanel::DrawTopic(Conversation& c)
+bool ClientPanel::DrawHeaderButtons(Conversation& c, float buttons)
+{
+    const bool connected = m_model.State() == ConnectionState::Connected;
+    const bool left = c.IsRoom() && !c.IsEveryone() && !c.joined;
+    ImGui::SameLine(ImGui::GetContentRegionMax().x - buttons);
+    if (left)
+    {
+        ImGui::BeginDisabled(!connected);
+        if (ImGui::Button("Join again"))
+            JoinRoom(c.RoomName());
+        theme::Tooltip(("Join " + c.title + " again").c_str());
+        ImGui::EndDisabled();
+        ImGui::SameLine();
+    }
+    if (c.IsRoom() && !left)
+    {
+        ImGui::BeginDisabled(!connected);
+        if (ImGui::Button("Leave"))
+            LeaveRoom(c.key);
+        theme::Tooltip(("Leave " + c.title + ": its messages stop coming (you can join again)").c_str());
+        ImGui::EndDisabled();
+    }
+    else if (ImGui::Button("Close"))
+    {
+        const std::string key = c.key;
+        if (m_model.Close(key)) // false while a message in it is pending
+        {
+            m_views.erase(engine::FoldCase(key));
+            return false; // c is gone
+        }
+    }
+    else
+        theme::Tooltip("Close this conversation (it comes back with the next message)");
+    return true;
+}
+
+void ClientPanel::DrawTopic(Conversation& c, float width)
 {
     const float fs = ImGui::GetFontSize();
     const bool editable = c.joined && m_model.State() == ConnectionState::Connected;
@@ -318,20 +331,22 @@ void ClientPanel::DrawTopic(Conversation& c)
                               style.ItemSpacing.x * 2;
         if (std::exchange(m_focusTopic, false))
             ImGui::SetKeyboardFocusHere();
-        ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - buttons);
+        ImGui::SetNextItemWidth(std::max(fs * 4.0f, width - buttons));
         const bool enter = ImGui::InputTextWithHint("##topic", "what this room is about", &m_topicInput,
                                                     ImGuiInputTextFlags_EnterReturnsTrue);
         const bool escape = ImGui::IsItemActive() && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape));
+        const bool tooLong = m_topicInput.size() > net::MaxTopicBytes;
+        if (tooLong && ImGui::IsItemHovered())
+            ImGui::SetTooltip("A topic can have at most %zu bytes.", net::MaxTopicBytes);
         ImGui::SameLine();
-        const bool save = ImGui::Button("Save") || enter;
+        ImGui::BeginDisabled(tooLong);
+        const bool save = ImGui::Button("Save") || (enter && !tooLong);
         theme::Tooltip("Set this topic for everyone in the room (Enter)");
+        ImGui::EndDisabled();
         ImGui::SameLine();
         const bool cancel = ImGui::Button("Cancel") || escape;
         theme::Tooltip("Keep the topic as it is (Esc)");
-        if (m_topicInput.size() > net::MaxTopicBytes)
-            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::Offline), "A topic can have at most %zu bytes.",
-                               net::MaxTopicBytes);
-        else if (save || cancel)
+        if (save || cancel)
         {
             if (save)
                 SetTopic(c.key, m_topicInput);
@@ -344,18 +359,18 @@ void ClientPanel::DrawTopic(Conversation& c)
     const bool empty = c.topic.empty();
     std::string shown = empty ? (editable ? "no topic \xE2\x80\x94 click to set one" : "no topic") : c.topic;
     std::replace(shown.begin(), shown.end(), '\n', ' ');
+    const float height = ImGui::GetFrameHeight();
     const ImVec2 min = ImGui::GetCursorScreenPos();
-    const float width = ImGui::GetContentRegionAvail().x;
-    ImGui::InvisibleButton("##topicline", ImVec2(std::max(1.0f, width), fs * 1.3f));
+    ImGui::InvisibleButton("##topicline", ImVec2(std::max(1.0f, width), height));
     const bool hovered = ImGui::IsItemHovered();
     if (ImGui::IsItemClicked() && editable)
         EditTopic();
     ImDrawList* draw = ImGui::GetWindowDrawList();
-    const ImVec2 max(min.x + width, min.y + fs * 1.3f);
+    const ImVec2 max(min.x + width, min.y + height);
     if (hovered && editable)
         draw->AddRectFilled(min, max, ImGui::GetColorU32(ImGuiCol_FrameBgHovered), fs * 0.25f);
     draw->PushClipRect(min, max, true);
-    draw->AddText(ImVec2(min.x + fs * 0.25f, min.y + fs * 0.15f),
+    draw->AddText(ImVec2(min.x + fs * 0.4f, min.y + (height - fs) * 0.5f),
                   empty ? ImGui::GetColorU32(ImGuiCol_TextDisabled) : theme::Rgb(0xd9, 0xf2, 0xf5), shown.c_str());
     draw->PopClipRect();
     if (hovered)
@@ -409,7 +424,9 @@ void ClientPanel::DrawRoomBrowser()
         m_browserRow = std::max(m_browserRow - 1, -1);
     m_browserRow = std::min(m_browserRow, static_cast<int>(rows.size()) - 1);
 
-    ImGui::TextDisabled("Type a name to find a room, or a new name to create one. Up/Down pick from the list.");
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextDisabled("Type a name to find a room, or a new name to create one; Up/Down pick from the list.");
+    ImGui::PopTextWrapPos();
     if (ImGui::IsWindowAppearing())
         ImGui::SetKeyboardFocusHere();
     const std::string action = name.empty()                           ? "Join"
@@ -487,7 +504,8 @@ void ClientPanel::DrawRoomBrowser()
         }
         ImGui::EndTable();
     }
-    bool close = ImGui::Button("Close") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape));
+    bool close = ImGui::Button("Close") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)) ||
+                 std::exchange(m_browserClose, false);
     theme::Tooltip("Close without joining (Esc)");
     if (m_model.State() != ConnectionState::Connected)
         close = true;

@@ -196,6 +196,17 @@ void ServerPanel::DrawClients(float height)
 
 // [SECTION] Rooms and owned nicknames
 
+// Everyone's members are the users online: the clients table, one per nickname (a user may be
+// connected twice for a moment while a new connection takes over).
+static std::size_t OnlineUsers(const ServerModel& model)
+{
+    std::vector<std::string> nicks;
+    for (const ClientRow& row : model.Clients())
+        nicks.push_back(engine::FoldCase(row.nick));
+    std::sort(nicks.begin(), nicks.end());
+    return static_cast<std::size_t>(std::unique(nicks.begin(), nicks.end()) - nicks.begin());
+}
+
 void ServerPanel::DrawRooms(float height)
 {
     const auto& rooms = m_model.Rooms();
@@ -230,11 +241,13 @@ void ServerPanel::DrawRooms(float height)
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(everyone ? "Everyone" : ("#" + room.name).c_str());
             if (everyone)
-                theme::Tooltip("The room every user is in; its count is the users online");
+                theme::Tooltip("The room every user is in; its count is the users online now");
             ImGui::TableNextColumn();
-            ImGui::Text("%zu", room.members);
+            ImGui::Text("%zu", everyone ? OnlineUsers(m_model) : room.members);
             ImGui::TableNextColumn();
-            if (room.topic.empty())
+            if (everyone)
+                ImGui::TextDisabled("everyone on the server");
+            else if (room.topic.empty())
                 ImGui::TextDisabled("no topic");
             else
             {

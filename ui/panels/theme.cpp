@@ -44,6 +44,10 @@ void Apply(float scale)
     c[ImGuiCol_TabActive] = V(Rgb(0x2b, 0x8f, 0xa3));
     c[ImGuiCol_TabUnfocused] = V(Rgb(0x00, 0x4b, 0x5c));
     c[ImGuiCol_TabUnfocusedActive] = V(Rgb(0x2b, 0x8f, 0xa3));
+    c[ImGuiCol_TitleBg] = V(Rgb(0x00, 0x4b, 0x5c));       // dialogs' title bars
+    c[ImGuiCol_TitleBgActive] = V(Rgb(0x00, 0x4b, 0x5c));
+    c[ImGuiCol_TitleBgCollapsed] = V(Rgb(0x00, 0x4b, 0x5c));
+    c[ImGuiCol_ModalWindowDimBg] = V(Rgb(0x00, 0x1f, 0x27, 0x80));
     c[ImGuiCol_TableHeaderBg] = V(Rgb(0x00, 0x4b, 0x5c));
     c[ImGuiCol_TableRowBg] = V(Rgb(0x00, 0x5d, 0x72));
     c[ImGuiCol_TableRowBgAlt] = V(Rgb(0x00, 0x66, 0x7d));
