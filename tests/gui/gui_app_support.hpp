@@ -71,6 +71,7 @@ public:
     Pump(engine::Window& window, ui::GuiApp& app) : m_window(window), m_app(app) {}
 
     void Add(Peer& peer) { m_peers.push_back(&peer); }
+    void Remove(Peer& peer) { std::erase(m_peers, &peer); }
     // Something else to drain every frame (a server of the test's own).
     void AddDrain(std::function<void()> drain) { m_drains.push_back(std::move(drain)); }
 

@@ -79,6 +79,22 @@ TEST_CASE("rooms: the conversation list shows each room's unread messages as a b
         carol.client.JoinRoom("music");
         pump.WaitUntil([&] { return Joined(host, "#games", 3) && Joined(host, "#music", 2); },
                        "bob and carol are members");
+        {
+            // dave joins #games and goes offline: still a member, listed as away
+            Peer dave;
+            pump.Add(dave);
+            dave.Connect(port, "dave");
+            pump.WaitUntil([&] { return dave.Connected(); }, "dave is connected");
+            dave.client.JoinRoom("games");
+            pump.WaitUntil([&] { return Joined(host, "#games", 4); }, "dave is a member of #games");
+            dave.client.Disconnect();
+            pump.WaitUntil([&] { return !host.IsOnline("dave"); }, "dave is offline");
+            pump.Remove(dave);
+        }
+        const auto members = host.UserList("#games");
+        REQUIRE(members.size() == 4);
+        CHECK(members[2].nick == "dave");
+        CHECK_FALSE(members[2].online);
         panel.Select("#games");
         REQUIRE(panel.SetTopic("#games", "Board games every Friday \xE2\x80\x94 bring snacks"));
         pump.WaitUntil([&] { return host.Find("#games")->topic.find("bring snacks") != std::string::npos; },
@@ -105,7 +121,7 @@ TEST_CASE("rooms: the conversation list shows each room's unread messages as a b
         const auto& rooms = app.Server()->Rooms();
         const auto games = std::find_if(rooms.begin(), rooms.end(), [](const net::ServerRoom& r) { return r.name == "games"; });
         REQUIRE(games != rooms.end());
-        CHECK(games->members == 3);
+        CHECK(games->members == 4);
         CHECK(games->topic.find("bring snacks") != std::string::npos);
 
         pump.Frames(5);
