@@ -2,6 +2,7 @@
 
 #include <map>
 #include <random>
+#include <utility>
 
 namespace obrol::net {
 
@@ -33,7 +34,8 @@ class Client::Core
 {
 public:
     Core(engine::EventQueue<ClientEvent>& events, ClientConfig config)
-        : events(events), config(std::move(config)), resolver(io), timer(io), token(RandomBits() | 1),
+        : events(events), config(std::move(config)), identity(this->config.identity), resolver(io), timer(io),
+          token(RandomBits() | 1),
           files(
               io,
               [this](TransferStatus status) {
@@ -116,7 +118,8 @@ public:
             connection->Send(Resume{token, lastSeenId});
             resuming = lastSeenId > 0;
             liveMax = 0;
-            connection->Send(Hello{ProtocolVersion, config.nick, std::string("obrol ") + OBROL_VERSION});
+            connection->Send(Hello{ProtocolVersion, config.nick, std::string("obrol ") + OBROL_VERSION,
+                                   MinProtocolVersion, identity->Public()});
         });
     }
 
@@ -181,6 +184,9 @@ public:
             e.welcome = std::move(*welcome);
             Push(std::move(e));
             files.SetConnection(connection, maxFileBytes); // unfinished transfers resume
+            // room requests made meanwhile first: a message typed after "/join #games" needs the join
+            for (const Message& request : std::exchange(waiting, {}))
+                connection->Send(request);
             // whatever the server has not acknowledged goes again; it stores each id once
             for (auto& [id, say] : unacked)
             {
@@ -188,10 +194,32 @@ public:
                 connection->Send(say);
             }
         }
+        else if (auto* challenge = std::get_if<Challenge>(&message))
+        {
+            if (joined || challenge->version < MinProtocolVersion || challenge->version > ProtocolVersion)
+                return End(EndReason::ProtocolError, "the server asked for protocol version " +
+                                                         std::to_string(challenge->version) + ", which this client does not speak");
+            // the signature binds this connection's nonce to our key and the nickname we asked for
+            connection->Send(Proof{identity->Sign(ProofMessage(challenge->nonce, identity->Public(), config.nick))});
+        }
         else if (auto* refuse = std::get_if<Refuse>(&message))
         {
             refuseCode = refuse->code;
-            End(EndReason::Refused, refuse->reason);
+            End(EndReason::Refused, refuse->reason.empty() ? RefuseText(refuse->code) : refuse->reason);
+        }
+        else if (auto* state = std::get_if<RoomState>(&message))
+        {
+            ClientEvent e;
+            e.kind = ClientEvent::Kind::RoomState;
+            e.room = std::move(state->room);
+            Push(std::move(e));
+        }
+        else if (auto* list = std::get_if<RoomList>(&message))
+        {
+            ClientEvent e;
+            e.kind = ClientEvent::Kind::RoomList;
+            e.rooms = std::move(list->rooms);
+            Push(std::move(e));
         }
         else if (auto* chat = std::get_if<Chat>(&message))
         {
@@ -302,6 +330,17 @@ public:
             connection->Send(message);
     }
 
+    // Room requests are not dropped while (re)connecting: they go out after the next Welcome.
+    void SendOrKeep(Message message)
+    {
+        if (ended)
+            return;
+        if (joined && connection)
+            connection->Send(message);
+        else
+            waiting.push_back(std::move(message));
+    }
+
     void Quit()
     {
         if (ended)
@@ -347,8 +386,27 @@ public:
 
     std::string Where() const { return config.host + ":" + std::to_string(config.port); }
 
+    // For a server that refuses without saying why.
+    std::string RefuseText(RefuseCode code) const
+    {
+        const std::string nick = "\"" + config.nick + "\"";
+        switch (code)
+        {
+        case RefuseCode::NickTaken: return "the nickname " + nick + " is already online";
+        case RefuseCode::NickInvalid: return "the nickname " + nick + " is not allowed";
+        case RefuseCode::VersionMismatch: return "the server speaks another protocol version";
+        case RefuseCode::ServerFull: return "the server is full";
+        case RefuseCode::BadHello: return "the server did not accept the greeting";
+        case RefuseCode::NickOwned:
+            return "the nickname " + nick + " belongs to someone else; choose another, or ask the server's operator to release it";
+        case RefuseCode::BadProof: return "the server could not verify this client's identity key";
+        }
+        return "refused by the server";
+    }
+
     engine::EventQueue<ClientEvent>& events;
     ClientConfig config;
+    const std::shared_ptr<const engine::Identity> identity;
     asio::io_context io{1};
     asio::ip::tcp::resolver resolver;
     asio::steady_timer timer;
@@ -359,6 +417,7 @@ public:
     bool resuming = false;                 // parts of what we missed are still coming
     std::uint64_t liveMax = 0;             // newest live id seen meanwhile
     std::map<std::uint64_t, net::Say> unacked; // sent, not yet acknowledged (ordered: resent in order)
+    std::vector<Message> waiting;          // room requests made while not joined
     std::uint64_t attemptId = 0;           // handlers of older attempts ignore themselves
     int retries = 0;
     bool joined = false;
@@ -396,6 +455,8 @@ void Client::Connect(ClientConfig config)
 {
     Disconnect();
     JoinThread(); // the previous connection ends within its close grace
+    if (!config.identity)
+        config.identity = std::make_shared<const engine::Identity>(engine::Identity::Generate());
     m_core = std::make_unique<Core>(m_events, std::move(config));
     m_active.store(true, std::memory_order_release);
     m_thread = std::thread([this, core = m_core.get()] {
@@ -408,7 +469,7 @@ void Client::Connect(ClientConfig config)
     });
 }
 
-std::uint64_t Client::Say(std::string to, std::string text)
+std::uint64_t Client::Say(Target to, std::string text)
 {
     if (!m_core)
         return 0;
@@ -421,7 +482,7 @@ std::uint64_t Client::Say(std::string to, std::string text)
     return id;
 }
 
-void Client::RequestHistory(std::string conversation, std::uint64_t beforeId, std::uint32_t limit, bool around)
+void Client::RequestHistory(Target conversation, std::uint64_t beforeId, std::uint32_t limit, bool around)
 {
     if (m_core)
         asio::post(m_core->io, [core = m_core.get(), request = HistoryRequest{std::move(conversation), beforeId, limit, around}] {
@@ -439,7 +500,7 @@ std::uint64_t Client::Search(std::string query, std::uint32_t limit)
     return token;
 }
 
-std::uint64_t Client::SendFile(std::string to, std::filesystem::path path)
+std::uint64_t Client::SendFile(Target to, std::filesystem::path path)
 {
     if (!m_core)
         return 0;
@@ -475,6 +536,36 @@ void Client::RequestThumb(std::uint64_t fileId)
             if (!core->ended)
                 core->files.RequestThumb(fileId);
         });
+}
+
+void Client::JoinRoom(std::string room)
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), request = net::RoomJoin{std::move(room)}]() mutable {
+            core->SendOrKeep(std::move(request));
+        });
+}
+
+void Client::PartRoom(std::string room, std::string reason)
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), request = RoomPart{std::move(room), std::move(reason)}]() mutable {
+            core->SendOrKeep(std::move(request));
+        });
+}
+
+void Client::SetTopic(std::string room, std::string topic)
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get(), request = RoomTopic{std::move(room), std::move(topic)}]() mutable {
+            core->SendOrKeep(std::move(request));
+        });
+}
+
+void Client::ListRooms()
+{
+    if (m_core)
+        asio::post(m_core->io, [core = m_core.get()] { core->SendOrKeep(RoomListRequest{}); });
 }
 
 void Client::DropConnection()

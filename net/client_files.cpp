@@ -377,7 +377,7 @@ bool ClientFiles::AnswerToLatestGet(std::uint64_t id, bool accepted)
 
 // [SECTION] Uploads
 
-void ClientFiles::Upload(std::uint64_t id, std::string to, std::filesystem::path path)
+void ClientFiles::Upload(std::uint64_t id, Target to, std::filesystem::path path)
 {
     auto up = std::make_unique<Up>();
     up->status.id = id;

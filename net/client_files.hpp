@@ -34,7 +34,7 @@ struct TransferStatus
     TransferDirection direction = TransferDirection::Upload;
     State state = State::Waiting;
     std::string name;
-    std::string to;                // upload: recipient ("" everyone)
+    Target to;                     // upload: the room or person it goes to
     std::uint64_t size = 0;
     std::uint64_t done = 0;        // bytes stored by the receiving side
     std::filesystem::path path;    // upload: the source; download: where it was saved (once Done)
@@ -59,7 +59,7 @@ public:
     // A joined connection (after Welcome), or null when it was lost: transfers wait, then resume.
     void SetConnection(std::shared_ptr<Connection> connection, std::uint64_t maxFileBytes);
 
-    void Upload(std::uint64_t id, std::string to, std::filesystem::path path);
+    void Upload(std::uint64_t id, Target to, std::filesystem::path path);
     void Download(std::uint64_t fileId, std::string name, std::uint64_t size, std::array<std::uint8_t, 32> sha256,
                   std::filesystem::path dir);
     void Cancel(std::uint64_t id, TransferDirection direction);

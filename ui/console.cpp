@@ -109,6 +109,40 @@ std::string Join(const std::vector<std::string>& items)
     return out;
 }
 
+std::string JsonStrings(const std::vector<std::string>& items)
+{
+    std::string out;
+    for (const auto& item : items)
+        out += (out.empty() ? "" : ",") + JsonString(item);
+    return "[" + out + "]";
+}
+
+// "#games", or "Everyone" for the everyone room.
+std::string RoomTitle(const std::string& room)
+{
+    return net::Target::Room(room).IsEveryone() ? std::string("Everyone") : "#" + room;
+}
+
+// The words of a message line that say where it went, for rooms other than everyone: "#games ".
+std::string RoomPrefix(const net::Target& to)
+{
+    return to.IsRoom() && !to.IsEveryone() ? "#" + to.name + " " : std::string();
+}
+
+// JSON fields naming a message's conversation: "to" is the private recipient ("" otherwise), "room"
+// the room (absent for private messages).
+std::string TargetJson(const net::Target& to)
+{
+    return to.IsPerson() ? ",\"to\":" + JsonString(to.name) : ",\"to\":\"\",\"room\":" + JsonString(to.name);
+}
+
+std::string RoomJson(const net::RoomInfo& r, bool withMembers)
+{
+    return "{\"name\":" + JsonString(r.name) + ",\"topic\":" + JsonString(r.topic) + ",\"member_count\":" +
+           std::to_string(r.memberCount) + (withMembers ? ",\"members\":" + JsonStrings(r.members) : std::string()) +
+           (withMembers ? std::string() : std::string(",\"member\":") + (r.member ? "true" : "false")) + "}";
+}
+
 } // namespace
 
 std::string JsonString(const std::string& text)
@@ -237,16 +271,46 @@ public:
             break;
         case Kind::Connected:
         {
-            std::string users;
-            for (const auto& u : e.welcome.users)
-                users += (users.empty() ? "" : ",") + JsonString(u);
+            std::string rooms;
+            std::vector<std::string> roomNames;
+            for (const auto& r : e.welcome.rooms)
+            {
+                rooms += (rooms.empty() ? "" : ",") + RoomJson(r, true);
+                if (!net::Target::Room(r.name).IsEveryone())
+                    roomNames.push_back("#" + r.name);
+            }
             Out("{\"event\":\"connected\",\"nick\":" + JsonString(e.welcome.nick) + ",\"server\":" +
                     JsonString(e.welcome.serverName) + ",\"time\":" + std::to_string(e.welcome.serverTimeMs) +
-                    ",\"users\":[" + users + "],\"max_file_size\":" + std::to_string(e.welcome.maxFileBytes) + "}",
+                    ",\"users\":" + JsonStrings(e.welcome.users) + ",\"rooms\":[" + rooms +
+                    "],\"max_file_size\":" + std::to_string(e.welcome.maxFileBytes) + "}",
                 Stamp(e.welcome.serverTimeMs) + "connected to " + e.welcome.serverName + " as " + e.welcome.nick +
-                    "; online: " + Join(e.welcome.users) +
+                    "; online: " + Join(e.welcome.users) + (roomNames.empty() ? "" : "; your rooms: " + Join(roomNames)) +
                     (e.welcome.maxFileBytes ? "; files up to " + engine::FormatSize(e.welcome.maxFileBytes)
                                             : std::string("; no files")));
+            break;
+        }
+        case Kind::RoomState:
+        {
+            const net::RoomInfo& r = e.room;
+            Out("{\"event\":\"room\",\"name\":" + JsonString(r.name) + ",\"topic\":" + JsonString(r.topic) +
+                    ",\"members\":" + JsonStrings(r.members) + "}",
+                Now() + RoomTitle(r.name) + ": " + std::to_string(r.members.size()) +
+                    (r.members.size() == 1 ? " member (" : " members (") + Join(r.members) + ")" +
+                    (r.topic.empty() ? std::string() : "; topic: " + r.topic));
+            break;
+        }
+        case Kind::RoomList:
+        {
+            std::string rooms;
+            for (const auto& r : e.rooms)
+                rooms += (rooms.empty() ? "" : ",") + RoomJson(r, false);
+            Out("{\"event\":\"rooms\",\"rooms\":[" + rooms + "]}",
+                Now() + std::to_string(e.rooms.size()) + (e.rooms.size() == 1 ? " room:" : " rooms:"));
+            if (!m_json)
+                for (const auto& r : e.rooms)
+                    Print("  " + RoomTitle(r.name) + " (" + std::to_string(r.memberCount) +
+                          (net::Target::Room(r.name).IsEveryone() ? " online" : r.memberCount == 1 ? " member" : " members") +
+                          (r.member ? ", you are in it" : "") + ")" + (r.topic.empty() ? "" : " \xE2\x80\x94 " + r.topic));
             break;
         }
         case Kind::Chat:
@@ -269,7 +333,7 @@ public:
             for (const net::Chat& c : e.history.chats)
                 ChatLine(c, model, reason);
             Out("{\"event\":\"history\",\"reason\":" + JsonString(reason) + ",\"conversation\":" +
-                    JsonString(e.history.conversation) + ",\"count\":" + std::to_string(e.history.chats.size()) +
+                    JsonString(ClientModel::KeyOf(e.history.conversation)) + ",\"count\":" + std::to_string(e.history.chats.size()) +
                     ",\"more\":" + (e.history.more ? "true" : "false") + "}",
                 e.history.chats.empty()
                     ? std::string()
@@ -284,15 +348,15 @@ public:
             for (const net::Chat& c : e.search.chats)
                 items += (items.empty() ? "" : ",") + std::string("{\"id\":") + std::to_string(c.id) + ",\"time\":" +
                          std::to_string(c.timeMs) + ",\"kind\":" + JsonString(net::ChatKindName(c.kind)) + ",\"from\":" +
-                         JsonString(c.from) + ",\"to\":" + JsonString(c.to) + ",\"text\":" + JsonString(c.text) + "}";
+                         JsonString(c.from) + TargetJson(c.to) + ",\"text\":" + JsonString(c.text) + "}";
             Out("{\"event\":\"search\",\"token\":" + std::to_string(e.search.token) + ",\"query\":" +
                     JsonString(m_queries[e.search.token]) + ",\"results\":[" + items + "]}",
                 Now() + std::to_string(e.search.chats.size()) + " found for \"" + m_queries[e.search.token] + "\"" +
                     (e.search.chats.empty() ? "" : ":"));
             if (!m_json)
                 for (const net::Chat& c : e.search.chats)
-                    Print("  [" + engine::LocalDateTime(c.timeMs) + "] " +
-                          (c.kind == net::ChatKind::Private ? c.from + " -> " + c.to + " (private)"
+                    Print("  [" + engine::LocalDateTime(c.timeMs) + "] " + RoomPrefix(c.to) +
+                          (c.kind == net::ChatKind::Private ? c.from + " -> " + c.to.name + " (private)"
                            : c.from.empty()                 ? std::string("Announcement")
                                                             : c.from) +
                           ": " + c.text);
@@ -312,7 +376,9 @@ public:
         case Kind::Ended:
             Out("{\"event\":\"ended\",\"reason\":" + JsonString(net::EndReasonName(e.reason)) + ",\"text\":" +
                     JsonString(e.text) + ",\"exit\":" + std::to_string(static_cast<int>(e.reason)) + "}",
-                Now() + (e.reason == net::EndReason::Quit ? "you left" : "disconnected: " + e.text));
+                Now() + (e.reason == net::EndReason::Quit      ? std::string("you left")
+                         : e.reason == net::EndReason::Refused ? "refused by the server: " + e.text
+                                                               : "disconnected: " + e.text));
             break;
         }
     }
@@ -323,9 +389,9 @@ public:
         const bool priv = line.kind == LineKind::Private;
         Out("{\"event\":\"message\",\"id\":" + std::to_string(line.id) + ",\"time\":" + std::to_string(line.timeMs) +
                 ",\"kind\":" + JsonString(priv ? "private" : "public") + ",\"from\":" + JsonString(line.from) +
-                ",\"to\":" + JsonString(line.to) + ",\"text\":" + JsonString(line.text) +
+                TargetJson(line.to) + ",\"text\":" + JsonString(line.text) +
                 ",\"own\":true,\"client_id\":" + std::to_string(line.clientMsgId) + "}",
-            Stamp(line.timeMs) + (priv ? "you -> " + line.to + " (private): " : "you: ") + line.text);
+            Stamp(line.timeMs) + RoomPrefix(line.to) + (priv ? "you -> " + line.to.name + " (private): " : "you: ") + line.text);
     }
 
     void SearchSent(std::uint64_t token, const std::string& query) { m_queries[token] = query; }
@@ -369,6 +435,25 @@ public:
             Now() + std::to_string(users.size()) + " online: " + Join(users));
     }
 
+    // The members of a room (answer to /who in a room other than everyone).
+    void Members(const std::string& room, const std::vector<UserEntry>& members)
+    {
+        std::vector<std::string> names;
+        std::vector<std::string> plain;
+        std::vector<std::string> online;
+        for (const auto& m : members)
+        {
+            names.push_back(m.nick);
+            plain.push_back(m.nick + (m.online ? "" : " (offline)"));
+            if (m.online)
+                online.push_back(m.nick);
+        }
+        Out("{\"event\":\"users\",\"room\":" + JsonString(room) + ",\"members\":" + JsonStrings(names) +
+                ",\"users\":" + JsonStrings(online) + "}",
+            Now() + "#" + room + ": " + std::to_string(members.size()) + (members.size() == 1 ? " member: " : " members: ") +
+                Join(plain));
+    }
+
     void Info(const std::string& text) { Out("{\"event\":\"info\",\"text\":" + JsonString(text) + "}", Now() + text); }
 
 private:
@@ -392,7 +477,7 @@ private:
                 if (c.kind == net::ChatKind::Public)
                     plain = (mine ? "you sent a file: " : c.from + " sent a file: ") + what;
                 else
-                    plain = mine ? "you sent a file to " + c.to + " (private): " + what
+                    plain = mine ? "you sent a file to " + c.to.name + " (private): " + what
                                  : c.from + " sent you a file (private): " + what;
                 if (!mine)
                     plain += " \xE2\x80\x94 /get " + std::to_string(c.id);
@@ -402,19 +487,20 @@ private:
             else if (c.kind == net::ChatKind::Announce)
                 plain = "* Announcement: " + c.text;
             else if (mine)
-                plain = "you -> " + c.to + " (private): " + c.text;
+                plain = "you -> " + c.to.name + " (private): " + c.text;
             else
                 plain = c.from + " -> you (private): " + c.text;
             std::string ownId;
             if (mine && c.file)
                 for (const auto& [key, t] : model.Transfers()) // its upload: same name and recipient, not done yet
                     if (key.first == net::TransferDirection::Upload && t.status.name == c.text &&
-                        engine::FoldCase(t.status.to) == engine::FoldCase(c.to) && t.Active())
+                        engine::FoldCase(ClientModel::KeyOf(t.status.to)) == engine::FoldCase(model.KeyOf(c)) &&
+                        t.Active())
                         ownId = ",\"client_id\":" + std::to_string(t.status.id);
             Out("{\"event\":\"message\"," + head + ",\"kind\":" + JsonString(net::ChatKindName(c.kind)) +
-                    ",\"from\":" + JsonString(c.from) + ",\"to\":" + JsonString(c.to) + ",\"text\":" +
+                    ",\"from\":" + JsonString(c.from) + TargetJson(c.to) + ",\"text\":" +
                     JsonString(c.text) + (c.file ? FileJson(*c.file) : std::string()) + (mine ? ",\"own\":true" : "") + ownId + "}",
-                Stamp(c.timeMs) + plain);
+                Stamp(c.timeMs) + RoomPrefix(c.to) + plain);
             break;
         }
         case net::ChatKind::Join:
@@ -423,6 +509,21 @@ private:
         case net::ChatKind::Leave:
             Out("{\"event\":\"leave\"," + head + ",\"nick\":" + JsonString(c.from) + ",\"reason\":" + JsonString(c.text) + "}",
                 Stamp(c.timeMs) + "<- " + c.from + " left" + (c.text.empty() ? "" : " (" + c.text + ")"));
+            break;
+        case net::ChatKind::RoomJoin:
+            Out("{\"event\":\"room_join\"," + head + ",\"nick\":" + JsonString(c.from) + ",\"room\":" + JsonString(c.to.name) + "}",
+                Stamp(c.timeMs) + "-> " + c.from + " joined #" + c.to.name);
+            break;
+        case net::ChatKind::RoomLeave:
+            Out("{\"event\":\"room_leave\"," + head + ",\"nick\":" + JsonString(c.from) + ",\"room\":" + JsonString(c.to.name) +
+                    ",\"reason\":" + JsonString(c.text) + "}",
+                Stamp(c.timeMs) + "<- " + c.from + " left #" + c.to.name + (c.text.empty() ? "" : " (" + c.text + ")"));
+            break;
+        case net::ChatKind::Topic:
+            Out("{\"event\":\"topic\"," + head + ",\"nick\":" + JsonString(c.from) + ",\"room\":" + JsonString(c.to.name) +
+                    ",\"topic\":" + JsonString(c.text) + "}",
+                Stamp(c.timeMs) + "* " + c.from + (c.text.empty() ? " cleared the topic of #" + c.to.name
+                                                                   : " set the topic of #" + c.to.name + ": " + c.text));
             break;
         }
     }
@@ -499,8 +600,33 @@ int RunHeadlessClient(const Options& o)
 
     client.Connect(ClientConfigFrom(o, o.host, o.port, o.nick));
 
-    const auto send = [&](const std::string& to, const std::string& text) {
+    const auto send = [&](const net::Target& to, const std::string& text) {
         model.AddOwn(to, text, client.Say(to, text), engine::NowMs());
+    };
+    // Plain lines go to the current room: the last one joined or switched to with /join.
+    net::Target current = net::Target::Everyone();
+    const auto switchTo = [&](const std::string& room) {
+        if (engine::FoldCase(room) == engine::FoldCase(current.name))
+            return;
+        current = net::Target::Room(room);
+        printer.Info("now talking in " + RoomTitle(room) + " (plain lines go there)");
+    };
+    // "#games" or "games" -> "games" when it is a valid room name; else says why and returns "".
+    const auto roomArg = [&](std::string word) {
+        if (!word.empty() && word[0] == '#')
+            word.erase(0, 1);
+        std::string problem = engine::NicknameProblem(word);
+        if (problem.empty() && word.find_first_of("#,:") != std::string::npos)
+            problem = "it cannot contain '#', ',' or ':'";
+        if (!problem.empty())
+        {
+            const auto at = problem.find("a nickname");
+            if (at != std::string::npos)
+                problem.replace(at, 10, "a room name");
+            printer.Info("not a room name: " + problem);
+            return std::string();
+        }
+        return word;
     };
     const std::filesystem::path downloads = DownloadsDirFrom(o);
     const auto download = [&](const Line& line) {
@@ -531,14 +657,74 @@ int RunHeadlessClient(const Options& o)
         if (line == "/quit")
             quitting = true;
         else if (line == "/who")
-            printer.Users(model.Users());
+        {
+            if (current.IsEveryone())
+                printer.Users(model.Users());
+            else
+                printer.Members(current.name, model.UserList(ClientModel::KeyOf(current)));
+        }
         else if (command("/msg"))
         {
             const auto space = rest.find(' ');
             if (space == std::string::npos || space == 0 || space + 1 >= rest.size())
-                printer.Info("usage: /msg NICK text");
+                printer.Info("usage: /msg NICK text, or /msg #room text");
+            else if (rest[0] == '#')
+            {
+                if (const std::string room = roomArg(rest.substr(0, space)); !room.empty())
+                    send(net::Target::Room(room), rest.substr(space + 1));
+            }
             else
-                send(rest.substr(0, space), rest.substr(space + 1));
+                send(net::Target::Person(rest.substr(0, space)), rest.substr(space + 1));
+        }
+        else if (command("/join"))
+        {
+            if (rest.empty() || rest.find(' ') != std::string::npos)
+                printer.Info("usage: /join #room (a new name creates the room)");
+            else if (const std::string room = roomArg(rest); !room.empty())
+            {
+                if (!net::Target::Room(room).IsEveryone())
+                    client.JoinRoom(room);
+                switchTo(net::Target::Room(room).IsEveryone() ? std::string(net::EveryoneRoom) : room);
+            }
+        }
+        else if (command("/part"))
+        {
+            std::string room = current.name;
+            std::string reason = rest;
+            if (!rest.empty() && rest[0] == '#')
+            {
+                const auto space = rest.find(' ');
+                room = roomArg(rest.substr(0, space));
+                reason = space == std::string::npos ? std::string() : rest.substr(space + 1);
+            }
+            if (room.empty())
+                return;
+            if (net::Target::Room(room).IsEveryone())
+                printer.Info("everyone is the room of everyone on the server: it cannot be left (/part #room leaves another)");
+            else
+            {
+                client.PartRoom(room, reason);
+                if (engine::FoldCase(room) == engine::FoldCase(current.name))
+                    switchTo(net::EveryoneRoom);
+            }
+        }
+        else if (line == "/rooms")
+        {
+            model.RoomListRequested();
+            client.ListRooms();
+        }
+        else if (command("/topic"))
+        {
+            std::string room = current.name;
+            std::string text = rest;
+            if (!rest.empty() && rest[0] == '#')
+            {
+                const auto space = rest.find(' ');
+                room = roomArg(rest.substr(0, space));
+                text = space == std::string::npos ? std::string() : rest.substr(space + 1);
+            }
+            if (!room.empty())
+                client.SetTopic(room, text); // empty text clears it
         }
         else if (command("/history"))
         {
@@ -553,7 +739,10 @@ int RunHeadlessClient(const Options& o)
             if (!valid)
                 printer.Info("usage: /history [N], N from 1 to 500 (default 50)");
             else
-                client.RequestHistory("", model.Everyone().OldestId(), static_cast<std::uint32_t>(count));
+            {
+                const Conversation* c = model.Find(ClientModel::KeyOf(current));
+                client.RequestHistory(current, c ? c->OldestId() : 0, static_cast<std::uint32_t>(count));
+            }
         }
         else if (command("/send"))
         {
@@ -562,11 +751,16 @@ int RunHeadlessClient(const Options& o)
                 if (const char* home = std::getenv("HOME"); home && *home)
                     path = std::string(home) + path.substr(1);
             if (path.empty())
-                printer.Info("usage: /send PATH [NICK] (quote a path with spaces followed by a nick: /send \"my file.txt\" bo)");
+                printer.Info("usage: /send PATH [NICK or #room] (quote a path with spaces followed by a nick: /send \"my file.txt\" bo)");
+            else if (to.rfind('#', 0) == 0 && roomArg(to).empty())
+                return;
             else
             {
-                const std::uint64_t id = client.SendFile(to, path);
-                model.AddOwnFile(to, path, id, engine::NowMs());
+                const net::Target target = to.empty()            ? current
+                                           : to.rfind('#', 0) == 0 ? net::Target::Room(to.substr(1))
+                                                                   : net::Target::Person(to);
+                const std::uint64_t id = client.SendFile(target, path);
+                model.AddOwnFile(target, path, id, engine::NowMs());
                 if (id == 0)
                     printer.Info("not sent: not connected");
             }
@@ -606,14 +800,15 @@ int RunHeadlessClient(const Options& o)
                 printer.SearchSent(client.Search(rest), rest);
         }
         else if (line == "/help")
-            printer.Info("commands: text = message to everyone, /msg NICK text, /send PATH [NICK], /get ID, /cancel ID, "
+            printer.Info("commands: text = message to the current room, /join #room, /part [#room] [reason], /rooms, "
+                         "/topic [#room] text, /msg NICK|#room text, /send PATH [NICK|#room], /get ID, /cancel ID, "
                          "/who, /history [N], /search words, /quit (//text sends /text)");
         else if (line[0] == '/' && line.rfind("//", 0) != 0)
             printer.Info("unknown command " + line.substr(0, line.find(' ')) +
-                         "; commands: /msg NICK text, /send PATH [NICK], /get ID, /cancel ID, /who, /history [N], "
-                         "/search words, /quit, /help");
+                         "; commands: /join #room, /part [#room], /rooms, /topic [#room] text, /msg NICK|#room text, "
+                         "/send PATH [NICK|#room], /get ID, /cancel ID, /who, /history [N], /search words, /quit, /help");
         else
-            send("", line[0] == '/' ? line.substr(1) : line);
+            send(current, line[0] == '/' ? line.substr(1) : line);
     };
     bool sentScripted = false;
     bool disconnectSent = false;
@@ -652,6 +847,11 @@ int RunHeadlessClient(const Options& o)
             if (e.kind == net::ClientEvent::Kind::Connected && !std::exchange(sentScripted, true))
                 for (const auto& line : o.send) // once, not again after a reconnect
                     handle(line);
+            // left the current room (here, or from another client of ours): plain lines go to everyone again
+            if (e.kind == net::ClientEvent::Kind::Chat && e.chat.kind == net::ChatKind::RoomLeave &&
+                engine::FoldCase(e.chat.from) == engine::FoldCase(model.Nick()) &&
+                engine::FoldCase(e.chat.to.name) == engine::FoldCase(current.name))
+                switchTo(net::EveryoneRoom);
             if (e.kind == net::ClientEvent::Kind::Ended)
                 ended = e.reason;
         });

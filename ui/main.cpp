@@ -15,7 +15,9 @@ int main(int argc, char** argv)
     const ParseResult parsed = ParseOptions(argc, argv);
     if (!parsed.options)
         return parsed.exitCode;
-    const Options& options = *parsed.options;
+    Options options = *parsed.options;
+    if (options.client && !LoadIdentity(options)) // once, before any front end: every connection reuses it
+        return 1;
     obrol::engine::RaiseOpenFileLimit(); // one socket per client
 
     if (options.headless)

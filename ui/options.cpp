@@ -39,7 +39,23 @@ net::ClientConfig ClientConfigFrom(const Options& o, const std::string& host, st
     config.limits.heartbeat = std::chrono::seconds(o.heartbeatSeconds);
     config.limits.idleTimeout = std::chrono::seconds(o.idleTimeoutSeconds);
     config.reconnect = !o.noReconnect;
+    config.identity = o.identity;
     return config;
+}
+
+bool LoadIdentity(Options& o)
+{
+    try
+    {
+        const std::filesystem::path file = o.identityFile.empty() ? engine::DefaultIdentityPath() : std::filesystem::path(o.identityFile);
+        o.identity = std::make_shared<const engine::Identity>(engine::Identity::LoadOrCreate(file));
+        return true;
+    }
+    catch (const engine::IdentityError& e)
+    {
+        std::cerr << "obrol: " << e.what() << "\n";
+        return false;
+    }
 }
 
 std::filesystem::path DownloadsDirFrom(const Options& o)
@@ -130,6 +146,9 @@ ParseResult ParseOptions(int argc, char** argv)
     app.add_option("--auto-download", o.autoDownloadBytes,
                    "Client: download files up to this size without asking, e.g. 10MiB, 0 = never (default 10MiB)")
         ->transform(CLI::Validator(SizeTransform, "SIZE"));
+    app.add_option("--identity", o.identityFile,
+                   "Client: your identity key, made on first use; it proves the nicknames you own (default: " +
+                       engine::DefaultIdentityPath().string() + ")");
     app.add_flag("--no-reconnect", o.noReconnect, "Client: do not reconnect by itself when the connection is lost");
     app.add_option("--send", o.send,
                    "Client: send this line once joined (repeatable; /msg NICK text sends privately, /send PATH [NICK] a file)")->allow_extra_args(false);
@@ -177,6 +196,11 @@ ParseResult ParseOptions(int argc, char** argv)
             std::cerr << "obrol: --nick \"" << o.nick << "\": " << problem << "\n";
             return ParseResult{std::nullopt, 1};
         }
+    if (!o.nick.empty() && o.nick[0] == '#')
+    {
+        std::cerr << "obrol: --nick \"" << o.nick << "\": a nickname cannot start with '#' (that marks rooms)\n";
+        return ParseResult{std::nullopt, 1};
+    }
     if (o.client && !o.server && o.port == 0)
     {
         std::cerr << "obrol: the client needs a --port to join (1-65535)\n";

@@ -5,6 +5,7 @@
 #include "net/server.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,8 @@ struct Options
     std::string downloadsDir;       // client: where received files go ("" = the per-OS default)
     std::uint64_t autoDownloadBytes = std::uint64_t{10} << 20; // client: fetch smaller files without a click (0: never)
     std::vector<std::string> send;  // lines the client sends once joined
+    std::string identityFile;       // client: the identity key file ("" = engine::DefaultIdentityPath())
+    std::shared_ptr<const engine::Identity> identity; // client: loaded once at start (LoadIdentity)
     std::string screenshot;         // save the framebuffer as PNG after `frames` frames, then exit
     int frames = 60;
     int width = 1280;
@@ -56,6 +59,10 @@ net::ClientConfig ClientConfigFrom(const Options& options, const std::string& ho
 // "/send PATH [NICK]" arguments: PATH may be quoted; unquoted, the whole rest is the path when
 // such a file exists, else the last word is the nickname. Returns {path, nick}.
 std::pair<std::string, std::string> SplitSendArgs(const std::string& rest);
+
+// Loads the client's identity key from --identity (creating it the first time) into
+// options.identity. On failure prints why (naming the file) to stderr and returns false.
+bool LoadIdentity(Options& options);
 
 // Where the client saves received files.
 std::filesystem::path DownloadsDirFrom(const Options& options);

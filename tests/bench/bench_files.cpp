@@ -769,7 +769,7 @@ private:
         const auto cpuStart = m_threads.Take();
         StartChatting(Uploading);
         m_up.start = Clock::now();
-        m_uploadId = m_a.SendFile("", m_sourcePath);
+        m_uploadId = m_a.SendFile(net::Target::Everyone(), m_sourcePath);
         if (m_uploadId == 0)
             Problem("SendFile: no connection");
         RunUntil([&] { return m_fileChat.has_value(); }, std::chrono::seconds(120),
@@ -988,7 +988,7 @@ private:
             sample.sent = Clock::now();
             m_samples.push_back(sample);
             const std::uint64_t id =
-                ClientOf(who).Say("", "lat " + std::to_string(index) + " a chat line of ordinary length, sent while " +
+                ClientOf(who).Say(net::Target::Everyone(), "lat " + std::to_string(index) + " a chat line of ordinary length, sent while " +
                                           PhaseName(m_phase));
             if (id == 0)
                 Problem(std::string(Nicks[who]) + ": Say without a connection");

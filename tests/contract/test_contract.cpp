@@ -416,3 +416,5 @@ TEST_CASE_TEMPLATE("without an archive, rooms and private messages still work wh
 }
 
 }
+
+} // namespace obrol::test::contract

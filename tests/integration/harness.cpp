@@ -2,6 +2,7 @@
 #include "harness.hpp"
 
 #include "engine/clock.hpp"
+#include "engine/utf8.hpp"
 
 #include <algorithm>
 #include <array>
@@ -83,10 +84,21 @@ void TestClient::Drain()
     });
 }
 
+std::shared_ptr<const engine::Identity> Keyring::For(const std::string& nick)
+{
+    auto& key = keys[engine::FoldCase(nick)];
+    if (!key)
+        key = std::make_shared<const engine::Identity>(engine::Identity::Generate());
+    return key;
+}
+
 void TestClient::Connect(std::uint16_t port, const std::string& nick, net::ConnectionLimits limits,
                          Reconnect reconnect)
 {
+    if (!identity && !keyring)
+        identity = std::make_shared<const engine::Identity>(engine::Identity::Generate());
     net::ClientConfig config;
+    config.identity = identity ? identity : keyring->For(nick);
     config.host = "127.0.0.1";
     config.port = port;
     config.nick = nick;
@@ -98,11 +110,16 @@ void TestClient::Connect(std::uint16_t port, const std::string& nick, net::Conne
     client.Connect(std::move(config));
 }
 
-std::uint64_t TestClient::Say(const std::string& to, const std::string& text)
+std::uint64_t TestClient::Say(const net::Target& to, const std::string& text)
 {
     const std::uint64_t id = client.Say(to, text);
     model.AddOwn(to, text, id, engine::NowMs());
     return id;
+}
+
+std::uint64_t TestClient::Say(const std::string& to, const std::string& text)
+{
+    return Say(ui::ClientModel::TargetOf(to), text);
 }
 
 bool TestClient::InSession() const
@@ -157,6 +174,16 @@ std::vector<ui::Line> TestClient::EveryoneLines(ui::LineKind kind)
     for (const auto& line : model.Everyone().lines)
         if (line.kind == kind)
             out.push_back(line);
+    return out;
+}
+
+std::vector<ui::Line> TestClient::LinesOf(const std::string& key, ui::LineKind kind)
+{
+    std::vector<ui::Line> out;
+    if (const ui::Conversation* c = model.Find(key))
+        for (const auto& line : c->lines)
+            if (line.kind == kind)
+                out.push_back(line);
     return out;
 }
 
@@ -220,6 +247,7 @@ void Harness::RestartServer()
 TestClient& Harness::AddClient(const std::string& label)
 {
     m_clients.push_back(std::make_unique<TestClient>(m_waker, label));
+    m_clients.back()->keyring = &m_keyring;
     return *m_clients.back();
 }
 
@@ -541,13 +569,19 @@ std::string Describe(const net::Message& message)
     struct Visitor
     {
         std::string operator()(const net::Hello& m) const { return "Hello(" + m.nick + ")"; }
+        std::string operator()(const net::Challenge& m) const { return "Challenge(v" + std::to_string(m.version) + ")"; }
+        std::string operator()(const net::Proof&) const { return "Proof"; }
         std::string operator()(const net::Welcome& m) const { return "Welcome(" + m.nick + ")"; }
         std::string operator()(const net::Refuse& m) const
         {
             return "Refuse(" + std::to_string(static_cast<int>(m.code)) + ", " + m.reason + ")";
         }
-        std::string operator()(const net::Say& m) const { return "Say(" + m.text.substr(0, 40) + ")"; }
-        std::string operator()(const net::Chat& m) const { return "Chat(" + m.from + ": " + m.text.substr(0, 40) + ")"; }
+        std::string operator()(const net::Say& m) const { return "Say(" + Where(m.to) + " " + m.text.substr(0, 40) + ")"; }
+        std::string operator()(const net::Chat& m) const
+        {
+            return "Chat(" + std::string(net::ChatKindName(m.kind)) + " " + Where(m.to) + " " + m.from + ": " +
+                   m.text.substr(0, 40) + ")";
+        }
         std::string operator()(const net::Ack& m) const { return "Ack(" + std::to_string(m.id) + ")"; }
         std::string operator()(const net::Error& m) const
         {
@@ -558,7 +592,7 @@ std::string Describe(const net::Message& message)
         std::string operator()(const net::Bye& m) const { return "Bye(" + m.text + ")"; }
         std::string operator()(const net::Resume& m) const { return "Resume(" + std::to_string(m.lastSeenId) + ")"; }
         std::string operator()(const net::History& m) const { return "History(" + std::to_string(m.chats.size()) + ")"; }
-        std::string operator()(const net::HistoryRequest& m) const { return "HistoryRequest(" + m.conversation + ")"; }
+        std::string operator()(const net::HistoryRequest& m) const { return "HistoryRequest(" + Where(m.conversation) + ")"; }
         std::string operator()(const net::SearchRequest& m) const { return "SearchRequest(" + m.query + ")"; }
         std::string operator()(const net::SearchResults& m) const { return "SearchResults(" + std::to_string(m.chats.size()) + ")"; }
         std::string operator()(const net::FileOffer& m) const { return "FileOffer(" + m.name + ")"; }
@@ -573,13 +607,24 @@ std::string Describe(const net::Message& message)
         std::string operator()(const net::FileGet& m) const { return "FileGet(" + std::to_string(m.id) + ")"; }
         std::string operator()(const net::ThumbGet& m) const { return "ThumbGet(" + std::to_string(m.id) + ")"; }
         std::string operator()(const net::Thumb& m) const { return "Thumb(" + std::to_string(m.png.size()) + ")"; }
+        std::string operator()(const net::RoomJoin& m) const { return "RoomJoin(#" + m.room + ")"; }
+        std::string operator()(const net::RoomPart& m) const { return "RoomPart(#" + m.room + ")"; }
+        std::string operator()(const net::RoomTopic& m) const { return "RoomTopic(#" + m.room + ", " + m.topic + ")"; }
+        std::string operator()(const net::RoomState& m) const
+        {
+            return "RoomState(#" + m.room.name + ", " + std::to_string(m.room.members.size()) + " members)";
+        }
+        std::string operator()(const net::RoomListRequest&) const { return "RoomListRequest"; }
+        std::string operator()(const net::RoomList& m) const { return "RoomList(" + std::to_string(m.rooms.size()) + ")"; }
+
+        static std::string Where(const net::Target& t) { return (t.IsRoom() ? "#" : "@") + t.name; }
     };
     return std::visit(Visitor{}, message);
 }
 
 void SayAndWait(Harness& h, TestClient& from, std::vector<TestClient*> others, const std::string& text)
 {
-    from.Say("", text);
+    from.Say(net::Target::Everyone(), text);
     h.WaitUntil(
         [&] {
             return std::all_of(others.begin(), others.end(), [&](TestClient* c) {

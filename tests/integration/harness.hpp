@@ -5,6 +5,7 @@
 
 #include "engine/archive.hpp"
 #include "engine/event_queue.hpp"
+#include "engine/identity.hpp"
 #include "net/client.hpp"
 #include "net/protocol.hpp"
 #include "net/server.hpp"
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +58,14 @@ struct TestServer
     std::uint16_t port = 0;             // from the last Started event
 };
 
+// Identity keys by nickname (case-insensitive): every client of a Harness that connects as "ana"
+// is the same person with the same key, so an owned nickname stays usable across clients.
+struct Keyring
+{
+    std::shared_ptr<const engine::Identity> For(const std::string& nick);
+    std::map<std::string, std::shared_ptr<const engine::Identity>> keys;
+};
+
 struct TestClient
 {
     TestClient(engine::Waker& waker, std::string label) : label(std::move(label)), events(&waker) {}
@@ -66,6 +76,8 @@ struct TestClient
     void Connect(std::uint16_t port, const std::string& nick, net::ConnectionLimits limits = {},
                  Reconnect reconnect = Reconnect::No);
     // Sends through the client and shows the line in the model, as the UI does.
+    std::uint64_t Say(const net::Target& to, const std::string& text);
+    // The same with a conversation key: "" everyone, "#name" a room, else a nickname (private).
     std::uint64_t Say(const std::string& to, const std::string& text);
 
     bool Connected() const { return model.State() == ui::ConnectionState::Connected; }
@@ -78,8 +90,14 @@ struct TestClient
     const ui::Line* OwnLine(std::uint64_t clientMsgId);
     // Lines of the Everyone conversation with this kind.
     std::vector<ui::Line> EveryoneLines(ui::LineKind kind);
+    // Lines of any conversation ("#games", "bob") with this kind; empty when it is not open.
+    std::vector<ui::Line> LinesOf(const std::string& key, ui::LineKind kind);
 
     std::string label;
+    // The key Connect() uses: null means the keyring's key for the nickname (or, without a
+    // keyring, a fresh one kept for this client's reconnects). Set it to act as someone else.
+    std::shared_ptr<const engine::Identity> identity;
+    Keyring* keyring = nullptr;
     engine::EventQueue<net::ClientEvent> events;
     net::Client client{events};
     ui::ClientModel model;
@@ -113,6 +131,8 @@ public:
     void RestartServer();
 
     TestClient& AddClient(const std::string& label);
+    // The key clients of this harness use for `nick` (made on first use).
+    std::shared_ptr<const engine::Identity> IdentityOf(const std::string& nick) { return m_keyring.For(nick); }
     // A client connected as `nick`: its Connected event, the server's ClientJoined and every
     // other connected client's Join notice have all arrived.
     TestClient& Join(const std::string& nick, net::ConnectionLimits limits = {}, Reconnect reconnect = Reconnect::No);
@@ -132,6 +152,7 @@ private:
     bool WaitFor(const std::function<bool()>& done, Duration timeout);
 
     engine::ConditionWaker m_waker; // first member: the last one destroyed
+    Keyring m_keyring;
     net::ServerConfig m_config;
     std::unique_ptr<TestServer> m_server;
     std::vector<std::unique_ptr<TestClient>> m_clients;

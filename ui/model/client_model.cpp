@@ -38,19 +38,59 @@ std::uint64_t Conversation::OldestId() const
     return 0;
 }
 
+// Sorted case-insensitively, each nickname once.
+static bool AddSorted(std::vector<std::string>& list, const std::string& nick)
+{
+    auto it = std::lower_bound(list.begin(), list.end(), nick, LessFolded);
+    if (it != list.end() && SameNick(*it, nick))
+        return false;
+    list.insert(it, nick);
+    return true;
+}
+
+static bool RemoveNick(std::vector<std::string>& list, const std::string& nick)
+{
+    return std::erase_if(list, [&](const std::string& u) { return SameNick(u, nick); }) > 0;
+}
+
 ClientModel::ClientModel()
 {
     auto everyone = std::make_unique<Conversation>();
     everyone->title = "Everyone";
+    everyone->kind = ConversationKind::Room;
+    everyone->target = net::Target::Everyone();
+    everyone->joined = true;
     m_conversations.push_back(std::move(everyone));
+}
+
+std::string ClientModel::KeyOf(const net::Target& target)
+{
+    if (target.IsPerson())
+        return target.name;
+    return target.IsEveryone() ? std::string() : "#" + target.name;
+}
+
+net::Target ClientModel::TargetOf(const std::string& key)
+{
+    if (key.empty())
+        return net::Target::Everyone();
+    if (key[0] == '#')
+        return net::Target::Room(key.substr(1));
+    return net::Target::Person(key);
 }
 
 Conversation* ClientModel::Find(const std::string& key)
 {
+    const std::string normal = KeyOf(TargetOf(key)); // "#Everyone" is the everyone room
     for (auto& c : m_conversations)
-        if (SameNick(c->key, key))
+        if (SameNick(c->key, normal))
             return c.get();
     return nullptr;
+}
+
+const Conversation* ClientModel::Find(const std::string& key) const
+{
+    return const_cast<ClientModel*>(this)->Find(key);
 }
 
 Conversation& ClientModel::Open(const std::string& key)
@@ -58,30 +98,73 @@ Conversation& ClientModel::Open(const std::string& key)
     if (Conversation* c = Find(key))
         return *c;
     auto c = std::make_unique<Conversation>();
-    c->key = key;
-    c->title = key;
-    c->hasMore = !key.empty() && m_everConnected; // a private history may have older pages
+    c->target = TargetOf(key);
+    c->key = KeyOf(c->target);
+    c->kind = c->target.IsRoom() ? ConversationKind::Room : ConversationKind::Private;
+    c->title = c->key;
+    c->hasMore = m_everConnected; // older pages may exist
     m_conversations.push_back(std::move(c));
     return *m_conversations.back();
 }
 
-void ClientModel::Close(const std::string& key)
+bool ClientModel::Close(const std::string& key)
 {
-    if (key.empty())
-        return;
+    Conversation* c = Find(key);
+    if (!c || c->IsEveryone() || (c->IsRoom() && c->joined))
+        return false;
     for (auto& [id, where] : m_pending)
-        if (SameNick(where, key))
-            return; // keep it while a message in it is still pending
-    std::erase_if(m_conversations, [&](const auto& c) { return !c->key.empty() && SameNick(c->key, key); });
-    if (SameNick(m_viewing, key))
+        if (SameNick(where, c->key))
+            return false; // keep it while a message in it is still pending
+    if (SameNick(m_viewing, c->key))
         m_viewing.clear();
+    std::erase_if(m_conversations, [&](const auto& other) { return other.get() == c; });
+    return true;
 }
 
 std::string ClientModel::KeyOf(const net::Chat& chat) const
 {
     if (chat.kind != net::ChatKind::Private)
-        return {};
-    return SameNick(chat.from, m_nick) ? chat.to : chat.from;
+        return KeyOf(chat.to);
+    return SameNick(chat.from, m_nick) ? chat.to.name : chat.from;
+}
+
+std::vector<const Conversation*> ClientModel::Rooms() const
+{
+    std::vector<const Conversation*> rooms;
+    for (const auto& c : m_conversations)
+        if (c->IsRoom())
+            rooms.push_back(c.get());
+    return rooms;
+}
+
+bool ClientModel::IsOnline(const std::string& nick) const
+{
+    auto it = std::lower_bound(m_users.begin(), m_users.end(), nick, LessFolded);
+    return it != m_users.end() && SameNick(*it, nick);
+}
+
+std::vector<UserEntry> ClientModel::UserList(const std::string& key) const
+{
+    std::vector<UserEntry> list;
+    const auto add = [&](const std::string& nick) {
+        list.push_back({nick, IsOnline(nick), !m_nick.empty() && SameNick(nick, m_nick)});
+    };
+    const Conversation* c = Find(key);
+    if (!c || c->IsEveryone())
+        for (const auto& nick : m_users)
+            add(nick);
+    else if (c->IsRoom())
+        for (const auto& nick : c->members)
+            add(nick);
+    else
+    {
+        std::vector<std::string> two{c->key};
+        if (!m_nick.empty())
+            AddSorted(two, m_nick);
+        for (const auto& nick : two)
+            add(nick);
+    }
+    return list;
 }
 
 bool ClientModel::IsNew(const net::Chat& chat)
@@ -95,8 +178,8 @@ bool ClientModel::IsNew(const net::Chat& chat)
 // Inserts in seq order (appending is the common case) and keeps the separator in place.
 Line& ClientModel::Insert(Conversation& c, Line line, bool countUnread)
 {
-    const bool counts = countUnread && !line.own && line.kind != LineKind::System && line.kind != LineKind::Error &&
-                        line.kind != LineKind::Join && line.kind != LineKind::Leave;
+    const bool counts = countUnread && !line.own &&
+                        (line.kind == LineKind::Public || line.kind == LineKind::Private || line.kind == LineKind::Announce);
     std::size_t index = c.lines.size();
     if (!c.lines.empty() && c.lines.back().seq > line.seq)
     {
@@ -151,10 +234,10 @@ std::size_t ClientModel::TotalUnread() const
     return total;
 }
 
-void ClientModel::AddOwn(const std::string& to, const std::string& text, std::uint64_t clientMsgId, std::int64_t nowMs)
+void ClientModel::AddOwn(const net::Target& to, const std::string& text, std::uint64_t clientMsgId, std::int64_t nowMs)
 {
     Line line;
-    line.kind = to.empty() ? LineKind::Public : LineKind::Private;
+    line.kind = to.IsPerson() ? LineKind::Private : LineKind::Public;
     line.seq = PendingSeq; // below everything confirmed, in the order sent
     line.timeMs = nowMs;
     line.from = m_nick;
@@ -169,17 +252,17 @@ void ClientModel::AddOwn(const std::string& to, const std::string& text, std::ui
     }
     else
         line.pending = true;
-    Conversation& c = to.empty() ? Everyone() : Open(to);
+    Conversation& c = Open(KeyOf(to));
     Insert(c, std::move(line), false);
     if (clientMsgId != 0)
         m_pending[clientMsgId] = c.key;
 }
 
-void ClientModel::AddOwnFile(const std::string& to, const std::filesystem::path& path, std::uint64_t clientMsgId,
+void ClientModel::AddOwnFile(const net::Target& to, const std::filesystem::path& path, std::uint64_t clientMsgId,
                              std::int64_t nowMs)
 {
     AddOwn(to, path.filename().string(), clientMsgId, nowMs);
-    Conversation& c = to.empty() ? Everyone() : Open(to);
+    Conversation& c = Open(KeyOf(to));
     for (auto line = c.lines.rbegin(); line != c.lines.rend(); ++line)
         if (line->own && line->clientMsgId == clientMsgId)
         {
@@ -242,7 +325,7 @@ void ClientModel::ApplyTransfer(const net::TransferStatus& status)
     const std::filesystem::path source = t.status.path;
     t.status = status;
     if (!status.note.empty())
-        AddSystem(status.direction == net::TransferDirection::Upload ? status.to : std::string(), status.name + ": " + status.note,
+        AddSystem(status.direction == net::TransferDirection::Upload ? KeyOf(status.to) : std::string(), status.name + ": " + status.note,
                   engine::NowMs());
     if (status.direction == net::TransferDirection::Upload)
     {
@@ -272,19 +355,70 @@ void ClientModel::AddSystem(const std::string& key, const std::string& text, std
     line.seq = m_lastSeenId * 2 + 1;
     line.timeMs = nowMs;
     line.text = text;
-    Insert(key.empty() ? Everyone() : Open(key), std::move(line), false);
+    Insert(Open(key), std::move(line), false);
 }
 
 void ClientModel::AddUser(const std::string& nick)
 {
-    auto it = std::lower_bound(m_users.begin(), m_users.end(), nick, LessFolded);
-    if (it == m_users.end() || !SameNick(*it, nick))
-        m_users.insert(it, nick);
+    AddSorted(m_users, nick);
+    Everyone().memberCount = m_users.size();
 }
 
 void ClientModel::RemoveUser(const std::string& nick)
 {
-    std::erase_if(m_users, [&](const std::string& u) { return SameNick(u, nick); });
+    RemoveNick(m_users, nick);
+    Everyone().memberCount = m_users.size();
+}
+
+// A room as the server describes it (Welcome, RoomState): this user is in it.
+void ClientModel::ApplyRoom(const net::RoomInfo& room, bool joined)
+{
+    Conversation& c = Open(RoomKey(room.name));
+    c.topic = room.topic;
+    c.joined = joined;
+    if (c.IsEveryone())
+    {
+        c.memberCount = m_users.empty() ? room.memberCount : m_users.size();
+        ++c.revision;
+        return;
+    }
+    c.target.name = room.name; // as the server spells it
+    c.title = "#" + room.name;
+    c.members.clear();
+    for (const auto& nick : room.members)
+        AddSorted(c.members, nick);
+    c.memberCount = c.members.size();
+    ++c.revision;
+}
+
+// RoomJoin/RoomLeave/Topic records change the room they happened in (applied in id order, on
+// top of the Welcome's or RoomState's members).
+void ClientModel::ApplyRoomRecord(const net::Chat& chat)
+{
+    if (chat.to.IsPerson() || chat.to.IsEveryone())
+        return;
+    Conversation& c = Open(KeyOf(chat.to));
+    const bool self = SameNick(chat.from, m_nick);
+    switch (chat.kind)
+    {
+    case net::ChatKind::RoomJoin:
+        AddSorted(c.members, chat.from);
+        if (self)
+            c.joined = true;
+        break;
+    case net::ChatKind::RoomLeave:
+        RemoveNick(c.members, chat.from);
+        if (self)
+        {
+            c.joined = false;
+            c.members.clear(); // no news of it reaches us any more: nothing stale is shown
+        }
+        break;
+    case net::ChatKind::Topic: c.topic = chat.text; break;
+    default: return;
+    }
+    c.memberCount = c.members.size();
+    ++c.revision;
 }
 
 void ClientModel::Fail(Conversation& c, Line& line, const std::string& why)
@@ -340,11 +474,35 @@ void ClientModel::ApplyChat(const net::Chat& chat, bool countUnread)
         line.kind = LineKind::Leave;
         line.text = chat.from + " left" + (chat.text.empty() ? "" : " (" + chat.text + ")");
         break;
+    case net::ChatKind::RoomJoin:
+    case net::ChatKind::RoomLeave:
+    case net::ChatKind::Topic:
+    {
+        const bool self = SameNick(chat.from, m_nick);
+        const std::string who = self ? "You" : chat.from;
+        const std::string room = "#" + chat.to.name;
+        if (chat.kind == net::ChatKind::RoomJoin)
+        {
+            line.kind = LineKind::RoomJoin;
+            line.text = who + " joined " + room;
+        }
+        else if (chat.kind == net::ChatKind::RoomLeave)
+        {
+            line.kind = LineKind::RoomLeave;
+            line.text = who + " left " + room + (chat.text.empty() ? "" : " (" + chat.text + ")");
+        }
+        else
+        {
+            line.kind = LineKind::Topic;
+            line.text = chat.text.empty() ? who + " cleared the topic" : who + " set the topic: " + chat.text;
+        }
+        break;
+    }
     }
     line.own = (chat.kind == net::ChatKind::Public || chat.kind == net::ChatKind::Private) && SameNick(chat.from, m_nick);
     if (chat.kind == net::ChatKind::Join && SameNick(chat.from, m_nick))
         return; // our own arrival: the "You joined" notice says it
-    Conversation& c = chat.kind == net::ChatKind::Private ? Open(KeyOf(chat)) : Everyone();
+    Conversation& c = Open(KeyOf(chat));
     line.file = chat.file;
     if (auto index = c.IndexOf(chat.id))
     {
@@ -369,7 +527,7 @@ void ClientModel::ApplyHistory(const net::History& h)
     using R = net::HistoryReason;
     if (h.reason == R::Page || h.reason == R::Around)
     {
-        Conversation& c = Open(h.conversation);
+        Conversation& c = Open(KeyOf(h.conversation));
         c.loadingOlder = false;
         if (h.reason == R::Page)
             c.hasMore = h.more;
@@ -377,8 +535,9 @@ void ClientModel::ApplyHistory(const net::History& h)
             ApplyChat(chat, false);
         return;
     }
-    if (h.reason == R::Join)
-        Everyone().hasMore = h.more; // (for Resume, `more` means newer parts follow)
+    if (h.reason == R::Join) // (for Resume, `more` means newer parts follow)
+        for (auto& c : m_conversations) // `more`: older records exist in at least one of them
+            c->hasMore = h.more;
     const auto notice = [&] {
         if (!m_joinNotice.empty())
             AddSystem("", std::exchange(m_joinNotice, {}), m_joinNoticeTime);
@@ -387,6 +546,8 @@ void ClientModel::ApplyHistory(const net::History& h)
     {
         // missed while away: unread; older history: not
         const bool missed = h.reason == R::Resume || chat.id > h.unreadAfter;
+        // the newest records of each room: applied in order they leave its members as they are now
+        ApplyRoomRecord(chat);
         ApplyChat(chat, missed && h.unreadAfter != 0);
     }
     notice();
@@ -425,6 +586,7 @@ void ClientModel::Apply(const net::ClientEvent& event)
     case Kind::Reconnecting:
         m_state = ConnectionState::Reconnecting;
         m_users.clear();
+        Everyone().memberCount = 0;
         m_stateText = event.text + " \xE2\x80\x94 reconnecting in " + std::to_string((event.retryMs + 999) / 1000) +
                       " s (attempt " + std::to_string(event.attempt) + ")";
         if (event.attempt == 1)
@@ -443,8 +605,15 @@ void ClientModel::Apply(const net::ClientEvent& event)
         m_nick = event.welcome.nick;
         m_serverName = event.welcome.serverName;
         m_stateText = "connected as " + m_nick;
-        m_users = event.welcome.users;
-        std::sort(m_users.begin(), m_users.end(), LessFolded);
+        m_users.clear();
+        for (const auto& nick : event.welcome.users)
+            AddSorted(m_users, nick);
+        Everyone().memberCount = m_users.size();
+        for (auto& c : m_conversations)
+            if (c->IsRoom() && !c->IsEveryone())
+                c->joined = false; // unless the Welcome lists it
+        for (const auto& room : event.welcome.rooms)
+            ApplyRoom(room, true);
         const std::size_t others = m_users.empty() ? 0 : m_users.size() - 1;
         // shown below the history that follows the Welcome
         m_joinNotice = (again ? "Reconnected to " : "You joined ") + m_serverName + " as " + m_nick + " (" +
@@ -459,7 +628,16 @@ void ClientModel::Apply(const net::ClientEvent& event)
             AddUser(event.chat.from);
         else if (event.chat.kind == net::ChatKind::Leave)
             RemoveUser(event.chat.from);
+        ApplyRoomRecord(event.chat);
         ApplyChat(event.chat, true);
+        break;
+    case Kind::RoomState:
+        ApplyRoom(event.room, true);
+        break;
+    case Kind::RoomList:
+        m_roomList = event.rooms;
+        m_roomListPending = false;
+        ++m_roomListRevision;
         break;
     case Kind::History:
         ApplyHistory(event.history);
@@ -492,6 +670,8 @@ void ClientModel::Apply(const net::ClientEvent& event)
         }
         Line acked = std::move(*line);
         acked.pending = false;
+        if (acked.from.empty())
+            acked.from = m_nick; // sent before the Welcome told us our nickname
         acked.id = event.ack.id;
         acked.seq = event.ack.id * 2;
         acked.timeMs = event.ack.timeMs;
@@ -546,6 +726,8 @@ void ClientModel::Apply(const net::ClientEvent& event)
             m_pending.clear();
         }
         m_users.clear();
+        Everyone().memberCount = 0;
+        m_roomListPending = false;
         AddSystem("", event.reason == net::EndReason::Quit ? "You left." : "Disconnected: " + event.text,
                   engine::NowMs(), event.reason == net::EndReason::Quit ? LineKind::System : LineKind::Error);
         break;

@@ -129,17 +129,19 @@ const LogLine* ServerModel::Apply(const net::ServerEvent& e)
         for (auto& row : m_clients)
             if (row.sessionId == e.sessionId)
                 ++row.messages;
+        // messages of rooms other than everyone name their room: "#games ana: hi"
+        const std::string room = chat.to.IsRoom() && !chat.to.IsEveryone() ? "#" + chat.to.name + " " : std::string();
         if (chat.file)
         {
             const std::string what = chat.text + " (" + engine::FormatSize(chat.file->size) + ", " + chat.file->mime + ")";
             if (chat.kind == net::ChatKind::Public)
-                return &AddLog(LogKind::Public, chat.from + " sent a file: " + what, chat.timeMs);
-            return &AddLog(LogKind::Private, chat.from + " -> " + chat.to + " (private file): " + what, chat.timeMs);
+                return &AddLog(LogKind::Public, room + chat.from + " sent a file: " + what, chat.timeMs);
+            return &AddLog(LogKind::Private, chat.from + " -> " + chat.to.name + " (private file): " + what, chat.timeMs);
         }
         if (chat.kind == net::ChatKind::Public)
-            return &AddLog(LogKind::Public, chat.from + ": " + chat.text, chat.timeMs);
+            return &AddLog(LogKind::Public, room + chat.from + ": " + chat.text, chat.timeMs);
         if (chat.kind == net::ChatKind::Private)
-            return &AddLog(LogKind::Private, chat.from + " -> " + chat.to + " (private): " + chat.text, chat.timeMs);
+            return &AddLog(LogKind::Private, chat.from + " -> " + chat.to.name + " (private): " + chat.text, chat.timeMs);
         return &AddLog(LogKind::Announce, "Announcement: " + chat.text, chat.timeMs);
     }
     case Kind::Log:
