@@ -64,11 +64,11 @@ std::vector<Chat> ToChats(const std::vector<engine::StoredMessage>& messages)
     return chats;
 }
 
-std::optional<Chat> ToChat(const std::optional<engine::StoredMessage>& m)
+std::optional<Chat> ToOptionalChat(const std::optional<engine::StoredMessage>& m)
 {
     if (!m)
         return std::nullopt;
-    return ToChat(*m);
+    return chat::ToChat(*m);
 }
 
 class ArchiveReaderAdapter final : public StoreReader
@@ -104,11 +104,11 @@ public:
     }
     std::optional<Chat> Visible(const std::string& viewer, std::uint64_t id) override
     {
-        return ToChat(m_r.Visible(viewer, id));
+        return ToOptionalChat(m_r.Visible(viewer, id));
     }
     std::optional<Chat> FindByClientId(const std::string& sender, std::uint64_t clientMsgId) override
     {
-        return ToChat(m_r.FindByClientId(sender, clientMsgId));
+        return ToOptionalChat(m_r.FindByClientId(sender, clientMsgId));
     }
     bool KnownNick(const std::string& nick) override { return m_r.KnownNick(nick); }
     std::uint64_t LastLeaveId(const std::string& nick) override { return m_r.LastLeaveId(nick); }

@@ -30,7 +30,7 @@ public:
         asio::write(m_socket, asio::buffer(net::Encode(m)), ec);
     }
 
-    // The next frame that is not a live Chat (those go to m_live); nullopt when closed or timed out.
+    // The next frame (a live Chat is also kept in m_live); nullopt when closed or timed out.
     std::optional<net::Message> NextAnswer(Clock::time_point deadline = Clock::now() + Timeout)
     {
         for (;;)
@@ -40,7 +40,7 @@ public:
             {
                 if (auto* chat = std::get_if<net::Chat>(&m))
                     m_live.push_back(*chat);
-                else if (auto* bye = std::get_if<net::Bye>(&m))
+                if (auto* bye = std::get_if<net::Bye>(&m))
                     m_bye = bye->reason;
                 else
                     return m;
@@ -118,12 +118,11 @@ public:
         return {};
     }
 
-    // A room request answered by a record of ours, a RoomState, or an Error.
-    Reply RoomRequest(const net::Message& request, net::ChatKind kind, const std::string& room)
+    // A RoomJoin: answered by a RoomState, or an Error.
+    Reply RoomRequest(const net::Message& request)
     {
         Send(request);
         const auto deadline = Clock::now() + Timeout;
-        const std::size_t before = m_live.size();
         while (auto m = NextAnswer(deadline))
         {
             if (auto* error = std::get_if<net::Error>(&*m))
@@ -135,9 +134,6 @@ public:
             }
             m_other.push_back(std::move(*m));
         }
-        (void)before;
-        (void)kind;
-        (void)room;
         FAIL("no answer to a room request");
         return {};
     }
@@ -145,7 +141,7 @@ public:
     RoomReply Join(const std::string& room) override
     {
         RoomReply r;
-        r.reply = RoomRequest(net::RoomJoin{room}, net::ChatKind::RoomJoin, room);
+        r.reply = RoomRequest(net::RoomJoin{room});
         if (!r.reply.ok)
             return r;
         r.state = m_state;
@@ -173,7 +169,7 @@ public:
                 return Reply{false, error->code, error->text, 0};
             m_other.push_back(std::move(*m));
         }
-        FAIL("no answer to a room change");
+        FAIL("no answer to a room change (" << static_cast<int>(kind) << " by " << m_nick << ", last " << (m_live.empty() ? std::string() : m_live.back().from + ":" + std::to_string(static_cast<int>(m_live.back().kind))) << ", " << m_live.size() - before << " records since)");
         return {};
     }
 

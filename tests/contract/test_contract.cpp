@@ -17,8 +17,8 @@ struct ObrolDoor
 
 } // namespace obrol::test::contract
 
-TYPE_TO_STRING(obrol::test::contract::FakeDoor);
-TYPE_TO_STRING(obrol::test::contract::ObrolDoor);
+TYPE_TO_STRING_AS("FakeDoor", obrol::test::contract::FakeDoor);
+TYPE_TO_STRING_AS("ObrolDoor", obrol::test::contract::ObrolDoor);
 
 namespace obrol::test::contract {
 
@@ -416,3 +416,5 @@ TEST_CASE_TEMPLATE("without an archive, rooms and private messages still work wh
 }
 
 }
+
+} // namespace obrol::test::contract
