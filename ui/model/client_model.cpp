@@ -79,18 +79,18 @@ net::Target ClientModel::TargetOf(const std::string& key)
     return net::Target::Person(key);
 }
 
-Conversation* ClientModel::Find(const std::string& key)
+const Conversation* ClientModel::Find(const std::string& key) const
 {
     const std::string normal = KeyOf(TargetOf(key)); // "#Everyone" is the everyone room
-    for (auto& c : m_conversations)
+    for (const auto& c : m_conversations)
         if (SameNick(c->key, normal))
             return c.get();
     return nullptr;
 }
 
-const Conversation* ClientModel::Find(const std::string& key) const
+Conversation* ClientModel::Find(const std::string& key)
 {
-    return const_cast<ClientModel*>(this)->Find(key);
+    return const_cast<Conversation*>(std::as_const(*this).Find(key));
 }
 
 Conversation& ClientModel::Open(const std::string& key)
@@ -204,8 +204,9 @@ Line& ClientModel::Insert(Conversation& c, Line line, bool countUnread)
     return c.lines[index];
 }
 
-void ClientModel::SetViewing(const std::string& key, bool focused)
+void ClientModel::SetViewing(const std::string& shownKey, bool focused)
 {
+    const std::string key = KeyOf(TargetOf(shownKey));
     if (!SameNick(key, m_viewing))
     {
         // leaving a conversation: its "new messages" separator has served its purpose
