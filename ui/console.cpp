@@ -203,7 +203,7 @@ int RunHeadlessServer(const Options& o)
                                   std::to_string(e.port) + " --nick NAME");
                 Print(o.maxFileBytes ? "Files up to " + engine::FormatSize(o.maxFileBytes) + " are accepted (--max-file-size)."
                                      : std::string("Files are not accepted (--max-file-size 0)."));
-                Print("Type a line to announce it to everyone; /who, /kick NICK, /quit.");
+                Print("Type a line to announce it to everyone; /who, /rooms, /kick NICK, /release NICK, /quit.");
             }
             if (e.kind == net::ServerEvent::Kind::StartFailed)
             {
@@ -232,10 +232,21 @@ int RunHeadlessServer(const Options& o)
                 Print(Stamp(engine::NowMs()) + std::to_string(model.Clients().size()) + " online" +
                       (who.empty() ? "" : ": " + who));
             }
+            else if (line == "/rooms")
+            {
+                std::string rooms;
+                for (const auto& room : model.Rooms())
+                    rooms += (rooms.empty() ? "" : ", ") + RoomTitle(room.name) + " (" + std::to_string(room.members) +
+                             (room.topic.empty() ? ")" : "; " + room.topic + ")");
+                Print(Stamp(engine::NowMs()) + std::to_string(model.Rooms().size()) + " rooms: " + rooms);
+            }
             else if (line.rfind("/kick ", 0) == 0)
                 server.Kick(line.substr(6));
+            else if (line.rfind("/release ", 0) == 0)
+                server.ReleaseNick(line.substr(9));
             else if (line == "/help" || line[0] == '/')
-                Print("Commands: text = announcement to everyone, /who, /kick NICK, /quit");
+                Print("Commands: text = announcement to everyone, /who, /rooms, /kick NICK, /release NICK (the next "
+                      "identity to join with it owns it), /quit");
             else
                 server.Announce(line);
         }

@@ -410,22 +410,16 @@ Outcome Core::CheckTarget(const std::string& sender, const Target& to) const
     return {};
 }
 
-void Core::Say(Participant& p, net::Say say, PostDone done)
+void Core::InOrder(Participant& p, Task task)
 {
     User* user = UserOf(p);
     if (!user)
-    {
-        PostResult r;
-        r.code = ErrorCode::NotJoined;
-        r.error = "join with a nickname before sending messages";
-        return done(r);
-    }
-    user->says.emplace_back(std::move(say), std::move(done));
-    if (!user->sayBusy)
-        NextSay(p.Id());
+        return task([] {});
+    user->tasks.push_back(std::move(task));
+    RunTasks(p.Id());
 }
 
-void Core::NextSay(std::uint64_t userId)
+void Core::RunTasks(std::uint64_t userId)
 {
     for (;;)
     {
@@ -433,39 +427,66 @@ void Core::NextSay(std::uint64_t userId)
         if (it == m_users.end())
             return;
         User& user = it->second;
-        if (user.says.empty() || user.sayBusy)
+        if (user.busy || user.tasks.empty())
             return;
-        auto [say, done] = std::move(user.says.front());
-        user.says.pop_front();
-        if (say.resend && m_store && say.clientMsgId != 0)
-        {
-            user.sayBusy = true;
-            const std::uint64_t id = say.clientMsgId;
-            Query<std::optional<Chat>>(
-                [nick = user.nick, id](StoreReader& r) { return r.FindByClientId(nick, id); },
-                [this, userId, say = std::move(say), done = std::move(done)](std::optional<Chat> stored) mutable {
-                    auto it = m_users.find(userId);
-                    if (it == m_users.end())
-                        return;
-                    it->second.sayBusy = false;
-                    if (stored) // already stored: acknowledge again, never store twice
-                    {
-                        PostResult r;
-                        r.ok = true;
-                        r.chat = *stored;
-                        done(r);
-                    }
-                    else
-                        Post(*it->second.participant, say, std::move(done));
-                    NextSay(userId);
-                });
-            return;
-        }
-        Post(*user.participant, say, std::move(done));
+        Task task = std::move(user.tasks.front());
+        user.tasks.pop_front();
+        user.busy = true;
+        const std::uint64_t generation = ++user.generation;
+        // `done` may run at once (the loop goes on) or later (it restarts the loop)
+        auto done = std::make_shared<bool>(false);
+        auto inside = std::make_shared<bool>(true);
+        task([this, userId, generation, done, inside] {
+            if (*done)
+                return;
+            *done = true;
+            auto it = m_users.find(userId);
+            if (it == m_users.end() || it->second.generation != generation)
+                return;
+            it->second.busy = false;
+            if (!*inside)
+                RunTasks(userId);
+        });
+        *inside = false;
     }
 }
 
-void Core::Post(Participant& p, const net::Say& say, PostDone done)
+void Core::Say(Participant& p, net::Say say, PostDone done)
+{
+    if (!LoggedIn(p))
+    {
+        PostResult r;
+        r.code = ErrorCode::NotJoined;
+        r.error = "join with a nickname before sending messages";
+        return done(r);
+    }
+    const std::uint64_t userId = p.Id();
+    InOrder(p, [this, userId, say = std::move(say), done = std::move(done)](std::function<void()> next) mutable {
+        auto it = m_users.find(userId);
+        if (it == m_users.end())
+            return next();
+        if (!say.resend || !m_store || say.clientMsgId == 0)
+            return Post(*it->second.participant, say, std::move(done), std::move(next));
+        // a resend first asks the store whether it was stored already; later requests wait
+        const std::uint64_t id = say.clientMsgId;
+        Query<std::optional<Chat>>(
+            [nick = it->second.nick, id](StoreReader& r) { return r.FindByClientId(nick, id); },
+            [this, userId, say = std::move(say), done = std::move(done), next = std::move(next)](std::optional<Chat> stored) mutable {
+                auto it = m_users.find(userId);
+                if (it == m_users.end())
+                    return next();
+                if (!stored)
+                    return Post(*it->second.participant, say, std::move(done), std::move(next));
+                PostResult r; // already stored: acknowledge again, never store twice
+                r.ok = true;
+                r.chat = *stored;
+                done(r);
+                next();
+            });
+    });
+}
+
+void Core::Post(Participant& p, const net::Say& say, PostDone done, std::function<void()> next)
 {
     User* user = UserOf(p);
     PostResult result;
@@ -473,6 +494,7 @@ void Core::Post(Participant& p, const net::Say& say, PostDone done)
         result.code = code;
         result.error = std::move(error);
         done(result);
+        next();
     };
     std::string text = engine::CleanMessageText(say.text);
     if (text.empty())
@@ -486,23 +508,25 @@ void Core::Post(Participant& p, const net::Say& say, PostDone done)
     {
         const RoomData* room = FindRoom(say.to.name);
         const Target to = Target::Room(room ? room->name : std::string(EveryoneRoom));
-        return StorePost(&p, Record(ChatKind::Public, user->nick, to, std::move(text)), say.clientMsgId, std::move(done));
+        StorePost(&p, Record(ChatKind::Public, user->nick, to, std::move(text)), say.clientMsgId, std::move(done));
+        return next(); // ids follow this order: the next request need not wait for the store
     }
     if (Participant* recipient = Find(say.to.name))
-        return StorePost(&p, Record(ChatKind::Private, user->nick, Target::Person(recipient->Nick()), std::move(text)),
-                         say.clientMsgId, std::move(done));
+    {
+        StorePost(&p, Record(ChatKind::Private, user->nick, Target::Person(recipient->Nick()), std::move(text)),
+                  say.clientMsgId, std::move(done));
+        return next();
+    }
     if (!m_store)
         return fail(ErrorCode::UnknownUser, "nobody called " + Quote(say.to.name) + " is online");
-    // Offline: keep it for them if they have been here before. Later Says of this sender wait,
-    // and the id is taken only once we know, so ids stay in commit order.
-    user->sayBusy = true;
+    // Offline: keep it for them if they have been here before. Later requests of this sender
+    // wait, and the id is taken only once we know, so ids stay in commit order.
     KnownNick(say.to.name, [this, userId = p.Id(), to = say.to.name, clientMsgId = say.clientMsgId, text = std::move(text),
-                            done = std::move(done)](bool known) mutable {
+                            done = std::move(done), next = std::move(next)](bool known) mutable {
         auto it = m_users.find(userId);
         if (it == m_users.end())
-            return;
+            return next();
         User& u = it->second;
-        u.sayBusy = false;
         if (!known)
         {
             PostResult r;
@@ -516,7 +540,7 @@ void Core::Post(Participant& p, const net::Say& say, PostDone done)
             StorePost(u.participant, Record(ChatKind::Private, u.nick, Target::Person(recipient ? recipient->Nick() : to), std::move(text)),
                       clientMsgId, std::move(done));
         }
-        NextSay(userId);
+        next();
     });
 }
 
@@ -594,7 +618,7 @@ std::optional<RoomInfo> Core::Room(const std::string& name, bool withMembers) co
     {
         RoomInfo everyone;
         everyone.name = EveryoneRoom;
-        everyone.memberCount = static_cast<std::uint32_t>(m_presence.size());
+        everyone.memberCount = static_cast<std::uint32_t>(std::max(m_presence.size(), m_users.size()));
         everyone.member = true;
         return everyone;
     }
@@ -615,6 +639,22 @@ std::vector<RoomInfo> Core::ListRooms(const std::string& viewer) const
 }
 
 void Core::JoinRoom(Participant& p, const std::string& name, std::function<void(const Outcome&, const RoomInfo&)> done)
+{
+    // in order with this user's other requests, and the next one waits until it is stored: a
+    // message to the room right behind the join finds the user in it
+    const std::uint64_t userId = p.Id();
+    InOrder(p, [this, userId, name, done = std::move(done)](std::function<void()> next) mutable {
+        auto it = m_users.find(userId);
+        if (it == m_users.end())
+            return next();
+        DoJoinRoom(*it->second.participant, name, [done = std::move(done), next](const Outcome& o, const RoomInfo& info) {
+            done(o, info);
+            next();
+        });
+    });
+}
+
+void Core::DoJoinRoom(Participant& p, const std::string& name, std::function<void(const Outcome&, const RoomInfo&)> done)
 {
     User* user = UserOf(p);
     if (!user)
@@ -640,6 +680,20 @@ void Core::JoinRoom(Participant& p, const std::string& name, std::function<void(
 
 void Core::PartRoom(Participant& p, const std::string& name, const std::string& reason, std::function<void(const Outcome&)> done)
 {
+    const std::uint64_t userId = p.Id();
+    InOrder(p, [this, userId, name, reason, done = std::move(done)](std::function<void()> next) mutable {
+        auto it = m_users.find(userId);
+        if (it == m_users.end())
+            return next();
+        DoPartRoom(*it->second.participant, name, reason, [done = std::move(done), next](const Outcome& o) {
+            done(o);
+            next();
+        });
+    });
+}
+
+void Core::DoPartRoom(Participant& p, const std::string& name, const std::string& reason, std::function<void(const Outcome&)> done)
+{
     User* user = UserOf(p);
     if (!user)
         return done(Outcome::Fail(ErrorCode::NotJoined, "join with a nickname first"));
@@ -657,6 +711,20 @@ void Core::PartRoom(Participant& p, const std::string& name, const std::string& 
 }
 
 void Core::SetTopic(Participant& p, const std::string& name, const std::string& topic, std::function<void(const Outcome&)> done)
+{
+    const std::uint64_t userId = p.Id();
+    InOrder(p, [this, userId, name, topic, done = std::move(done)](std::function<void()> next) mutable {
+        auto it = m_users.find(userId);
+        if (it == m_users.end())
+            return next();
+        DoSetTopic(*it->second.participant, name, topic, [done = std::move(done), next](const Outcome& o) {
+            done(o);
+            next();
+        });
+    });
+}
+
+void Core::DoSetTopic(Participant& p, const std::string& name, const std::string& topic, std::function<void(const Outcome&)> done)
 {
     User* user = UserOf(p);
     if (!user)

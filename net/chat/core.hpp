@@ -100,6 +100,13 @@ public:
     bool ReleaseNick(const std::string& nick);
     bool IsOwned(const std::string& nick) const;
 
+    // [SECTION] Order
+    // A participant's requests run one at a time in arrival order; a request that changes what
+    // the next ones see (a room join, a resend, a private message to someone offline) holds the
+    // rest until the store answered. A Task calls its argument when it is finished.
+    using Task = std::function<void(std::function<void()> done)>;
+    void InOrder(Participant& p, Task task);
+
     // [SECTION] Messages
     // A message from a logged-in participant. Messages of one participant are handled one at a
     // time, in arrival order: a resend first asks the store whether it was stored already.
@@ -138,8 +145,10 @@ private:
         std::string nick;
         std::optional<PublicKey> key;
         std::uint64_t token = 0;
-        std::deque<std::pair<net::Say, PostDone>> says; // waiting behind a store look-up
-        bool sayBusy = false;
+        std::deque<std::function<void(std::function<void()>)>> tasks; // this user's requests, in arrival order
+        bool busy = false;            // a request is running (waiting for the store)
+        std::uint64_t generation = 0; // of the running request
+
     };
     struct RoomData
     {
@@ -158,8 +167,11 @@ private:
     // A stored record changes the core's state (presence, rooms) and fans out to who may see it.
     void Apply(const Chat& record, Participant* sender);
     void Deliver(const Chat& record, Participant* except, Participant* also);
-    void NextSay(std::uint64_t userId);
-    void Post(Participant& p, const net::Say& say, PostDone done);
+    void RunTasks(std::uint64_t userId);
+    void Post(Participant& p, const net::Say& say, PostDone done, std::function<void()> next);
+    void DoJoinRoom(Participant& p, const std::string& room, std::function<void(const Outcome&, const RoomInfo&)> done);
+    void DoPartRoom(Participant& p, const std::string& room, const std::string& reason, std::function<void(const Outcome&)> done);
+    void DoSetTopic(Participant& p, const std::string& room, const std::string& topic, std::function<void(const Outcome&)> done);
     void StorePost(Participant* from, const Chat& record, std::uint64_t clientMsgId, PostDone done);
     const RoomData* FindRoom(const std::string& name) const;
     RoomInfo Info(const RoomData& room, const std::string& viewer, bool withMembers) const;
