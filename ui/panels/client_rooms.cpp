@@ -334,7 +334,9 @@ void ClientPanel::DrawTopic(Conversation& c, float width)
         ImGui::SetNextItemWidth(std::max(fs * 4.0f, width - buttons));
         const bool enter = ImGui::InputTextWithHint("##topic", "what this room is about", &m_topicInput,
                                                     ImGuiInputTextFlags_EnterReturnsTrue);
-        const bool escape = ImGui::IsItemActive() && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape));
+        // the field lets go of the focus on Escape itself: it is active or was until just now
+        const bool escape = (ImGui::IsItemActive() || ImGui::IsItemDeactivated()) &&
+                            ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape));
         const bool tooLong = m_topicInput.size() > net::MaxTopicBytes;
         if (tooLong && ImGui::IsItemHovered())
             ImGui::SetTooltip("A topic can have at most %zu bytes.", net::MaxTopicBytes);
