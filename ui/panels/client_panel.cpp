@@ -198,6 +198,8 @@ void ClientPanel::Select(const std::string& key)
     {
         if (engine::FoldCase(c->key) != engine::FoldCase(m_active))
             m_topicKey.reset();
+        if (m_joinWanted && *m_joinWanted != engine::FoldCase(c->key))
+            m_joinWanted.reset(); // the user moved on: a join the server refused must not pull them back later
         m_active = c->key;
         m_focusInput = true;
     }
