@@ -144,9 +144,17 @@ TEST_CASE("rooms: the conversation list shows each room's unread messages as a b
         CHECK(image.LongestRun(ReceivedColour, chat).length >= static_cast<int>(fs * 6));
         CHECK(image.LongestRun(SentColour, chat).length >= static_cast<int>(fs * 4));
 
-        // the room browser lists every room with its members and topic
+        // the room browser lists every room with its members and topic, the host's and others
+        bob.client.JoinRoom("chess");
+        bob.client.SetTopic("chess", "Blitz at noon");
+        pump.WaitUntil([&] { return app.Server()->Rooms().size() == 4; }, "bob's #chess exists");
         panel.OpenRoomBrowser();
-        pump.WaitUntil([&] { return !host.RoomListPending() && host.RoomList().size() == 3; }, "the room list arrives");
+        pump.WaitUntil([&] { return !host.RoomListPending() && host.RoomList().size() == 4; }, "the room list arrives");
+        const auto& listed = host.RoomList();
+        const auto chess = std::find_if(listed.begin(), listed.end(), [](const net::RoomInfo& r) { return r.name == "chess"; });
+        REQUIRE(chess != listed.end());
+        CHECK_FALSE(chess->member);
+        CHECK(chess->memberCount == 1);
         pump.Frames(3);
         CHECK(panel.RoomBrowserOpen());
         const std::string browserPath = OutputPath("obrol-gui-rooms-browser.png");

@@ -473,9 +473,8 @@ void ClientPanel::DrawRoomBrowser()
             ImGui::PushID(static_cast<int>(i));
             ImGui::TableNextRow();
             ImGui::TableNextColumn();
-            std::string label = everyone ? std::string("Everyone") : "#" + room.name;
-            if (room.member)
-                label += "  (joined)";
+            const std::string label = everyone ? std::string("Everyone") : "#" + room.name;
+            const ImVec2 textPos = ImGui::GetCursorScreenPos();
             if (ImGui::Selectable(label.c_str(), static_cast<int>(i) == m_browserRow,
                                   ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_DontClosePopups))
             {
@@ -486,6 +485,10 @@ void ClientPanel::DrawRoomBrowser()
                 ImGui::SetScrollHereY();
             m_browserRects[room.name] = {ImGui::GetItemRectMin(), ImGui::GetItemRectMax()};
             theme::Tooltip(room.member ? "You are in this room: click to show it" : "Click to join this room");
+            if (room.member) // after the name, in the name's cell (the row's selectable spans every column)
+                ImGui::GetWindowDrawList()->AddText(
+                    ImVec2(textPos.x + ImGui::CalcTextSize(label.c_str()).x + ImGui::GetFontSize() * 0.6f, textPos.y),
+                    ImGui::GetColorU32(ImGuiCol_TextDisabled), "joined");
             ImGui::TableNextColumn();
             ImGui::Text("%u", static_cast<unsigned>(room.memberCount));
             ImGui::TableNextColumn();
