@@ -404,6 +404,28 @@ std::optional<net::Message> RawPeer::Next(Duration timeout)
     }
 }
 
+std::vector<net::Message> RawPeer::Login(const std::string& nick, const engine::Identity& identity, std::uint64_t token,
+                                         std::uint64_t lastSeenId)
+{
+    if (token || lastSeenId)
+        Send(net::Resume{token, lastSeenId});
+    net::Hello hello;
+    hello.nick = nick;
+    hello.software = "raw socket";
+    hello.publicKey = identity.Public();
+    Send(hello);
+    std::vector<net::Message> answers;
+    while (auto m = Next())
+    {
+        answers.push_back(*m);
+        if (auto* challenge = std::get_if<net::Challenge>(&*m))
+            Send(net::Proof{identity.Sign(net::ProofMessage(challenge->nonce, identity.Public(), nick))});
+        else if (std::holds_alternative<net::Refuse>(*m) || std::holds_alternative<net::History>(*m))
+            break;
+    }
+    return answers;
+}
+
 std::vector<net::Message> RawPeer::ReadUntilClosed(Duration timeout)
 {
     const auto deadline = Clock::now() + timeout;

@@ -170,6 +170,14 @@ public:
     void Write(const std::vector<std::uint8_t>& bytes);
     void Send(const net::Message& message) { Write(net::Encode(message)); }
 
+    // The version-3 handshake: Resume (when token or lastSeenId is set), Hello with the key,
+    // and the Proof once the Challenge came. Returns what the server answered, up to the
+    // History that follows a Welcome, or up to a Refuse.
+    std::vector<net::Message> Login(const std::string& nick, const engine::Identity& identity,
+                                    std::uint64_t token = 0, std::uint64_t lastSeenId = 0);
+    // The same with a key made for this call.
+    std::vector<net::Message> Login(const std::string& nick) { return Login(nick, engine::Identity::Generate()); }
+
     // The next frame from the server; nullopt when the connection closed or `timeout` passed.
     std::optional<net::Message> Next(Duration timeout = DefaultTimeout);
     // Reads (and returns) everything until the server closes the connection or `timeout` passes.
@@ -248,6 +256,15 @@ std::string Describe(const net::Message& message);
 template <class T> const T* As(const std::optional<net::Message>& message)
 {
     return message ? std::get_if<T>(&*message) : nullptr;
+}
+
+// The first message of type T in a list, or null.
+template <class T> const T* First(const std::vector<net::Message>& messages)
+{
+    for (const auto& m : messages)
+        if (auto* t = std::get_if<T>(&m))
+            return t;
+    return nullptr;
 }
 
 } // namespace obrol::test

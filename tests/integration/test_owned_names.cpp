@@ -13,43 +13,6 @@ namespace {
 
 using net::Target;
 
-// Resume (when token or lastSeenId is set), Hello and, after the Challenge, Proof: returns what
-// the server answered up to the Welcome (or the Refuse), plus the History that follows a Welcome.
-std::vector<net::Message> Handshake(RawPeer& peer, const std::string& nick, const engine::Identity& identity,
-                                    std::uint64_t token = 0, std::uint64_t lastSeenId = 0)
-{
-    if (token || lastSeenId)
-        peer.Send(net::Resume{token, lastSeenId});
-    net::Hello hello;
-    hello.nick = nick;
-    hello.software = "owned names test";
-    hello.publicKey = identity.Public();
-    peer.Send(hello);
-    std::vector<net::Message> answers;
-    auto challenge = peer.Next();
-    REQUIRE(challenge);
-    answers.push_back(*challenge);
-    auto* c = std::get_if<net::Challenge>(&*challenge);
-    if (!c)
-        return answers;
-    peer.Send(net::Proof{identity.Sign(net::ProofMessage(c->nonce, identity.Public(), nick))});
-    while (auto m = peer.Next())
-    {
-        answers.push_back(*m);
-        if (std::holds_alternative<net::Refuse>(*m) || std::holds_alternative<net::History>(*m))
-            break;
-    }
-    return answers;
-}
-
-template <class T> const T* Find(const std::vector<net::Message>& messages)
-{
-    for (const auto& m : messages)
-        if (auto* t = std::get_if<T>(&m))
-            return t;
-    return nullptr;
-}
-
 // The next message of type T (others are skipped), or null.
 template <class T> std::optional<T> Await(RawPeer& peer, const std::function<bool(const T&)>& match = nullptr)
 {
@@ -99,8 +62,8 @@ TEST_CASE("an impostor of an owned nickname gets none of the owner's history, me
     std::uint64_t sayId = 0;
     {
         RawPeer peer(port);
-        const auto answers = Handshake(peer, "alice", alice, 555);
-        REQUIRE(Find<net::Welcome>(answers));
+        const auto answers = peer.Login("alice", alice, 555);
+        REQUIRE(First<net::Welcome>(answers));
         peer.Send(net::Say{77, Target::Person("bo"), "alice's secret for bo"});
         auto ack = Await<net::Ack>(peer);
         REQUIRE(ack);
@@ -140,8 +103,8 @@ TEST_CASE("an impostor of an owned nickname gets none of the owner's history, me
     // the impostor, in any case of the name, with the same run token, asking for everything
     {
         RawPeer impostor(port);
-        const auto answers = Handshake(impostor, "aLiCe", mallory, 555);
-        const auto* refuse = Find<net::Refuse>(answers);
+        const auto answers = impostor.Login("aLiCe", mallory, 555);
+        const auto* refuse = First<net::Refuse>(answers);
         REQUIRE(refuse);
         CHECK(refuse->code == net::RefuseCode::NickOwned);
         CHECK(Contains(refuse->reason, "belongs to someone else"));
@@ -176,13 +139,13 @@ TEST_CASE("an impostor of an owned nickname gets none of the owner's history, me
         const auto answers = impostor.ReadUntilClosed();
         std::string what;
         CHECK_MESSAGE(!LeaksAnything(answers, what), what);
-        CHECK(Find<net::Refuse>(answers));
+        CHECK(First<net::Refuse>(answers));
     }
     // while the owner is online, a live private message reaches the owner only
     RawPeer owner(port);
-    const auto back = Handshake(owner, "alice", alice, 555, 0);
-    REQUIRE(Find<net::Welcome>(back));
-    const auto* history = Find<net::History>(back);
+    const auto back = owner.Login("alice", alice, 555);
+    REQUIRE(First<net::Welcome>(back));
+    const auto* history = First<net::History>(back);
     REQUIRE(history);
     std::vector<std::string> privateTexts;
     for (const auto& c : history->chats)
@@ -193,8 +156,8 @@ TEST_CASE("an impostor of an owned nickname gets none of the owner's history, me
     CHECK(std::count(privateTexts.begin(), privateTexts.end(), "for alice while she is away") == 1);
     {
         RawPeer impostor(port);
-        const auto answers = Handshake(impostor, "alice", mallory);
-        const auto* refuse = Find<net::Refuse>(answers);
+        const auto answers = impostor.Login("alice", mallory);
+        const auto* refuse = First<net::Refuse>(answers);
         REQUIRE(refuse);
         CHECK(refuse->code == net::RefuseCode::NickOwned);
     }
