@@ -173,6 +173,28 @@ TEST_CASE("rooms: the conversation list shows each room's unread messages as a b
         pump.Screenshot(releasePath);
         MESSAGE("release dialog screenshot: " << releasePath);
         CHECK(Image(releasePath).Loaded());
+
+        app.ServerView()->CloseRelease();
+        pump.Frames(2);
+        CHECK_FALSE(app.ServerView()->ReleaseOpen());
+
+        // leaving #music: it stays readable (and closable) until closed; the server counts one member less
+        panel.Select("#music");
+        panel.LeaveRoom("#music");
+        pump.WaitUntil([&] { return !host.Find("#music")->joined; }, "the host has left #music");
+        pump.WaitUntil([&] {
+            const auto& now = app.Server()->Rooms();
+            return std::any_of(now.begin(), now.end(), [](const net::ServerRoom& r) { return r.name == "music" && r.members == 1; });
+        }, "the server counts one member in #music");
+        CHECK(panel.ActiveTab() == "#music");
+        pump.Frames(3);
+        const std::string leftPath = OutputPath("obrol-gui-rooms-left.png");
+        pump.Screenshot(leftPath);
+        MESSAGE("room left screenshot: " << leftPath);
+        CHECK(Image(leftPath).Loaded());
+        REQUIRE(host.Close("#music"));
+        pump.Frames(2);
+        CHECK(panel.ActiveTab().empty()); // back to Everyone
     }
 }
 
