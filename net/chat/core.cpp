@@ -692,6 +692,11 @@ void Core::JoinHistory(Participant& p, std::uint64_t lastSeenId, std::function<v
             History h;
             h.reason = HistoryReason::Join;
             auto all = r.RecentRooms(nick, limit + 1);
+            // one more than the limit came back for a conversation: it has older records
+            std::map<std::string, std::size_t> counts;
+            for (const auto& c : all)
+                if (++counts[engine::FoldCase(c.to.name)] > limit)
+                    h.more = true;
             // our own Join, just stored, is shown as "You joined": it must not take a slot
             for (auto it = all.rbegin(); it != all.rend(); ++it)
                 if (it->to.IsEveryone())
@@ -707,10 +712,7 @@ void Core::JoinHistory(Participant& p, std::uint64_t lastSeenId, std::function<v
             {
                 std::size_t& n = left.try_emplace(engine::FoldCase(it->to.name), limit).first->second;
                 if (n == 0)
-                {
-                    h.more = true;
                     continue;
-                }
                 --n;
                 kept.push_back(std::move(*it));
             }

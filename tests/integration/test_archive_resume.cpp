@@ -425,13 +425,13 @@ TEST_SUITE("integration")
             REQUIRE(++pages <= 5);
             const std::uint64_t oldest = reader.model.Everyone().OldestId();
             const std::size_t before = CountEvents(reader, ClientEvent::Kind::History);
-            reader.client.RequestHistory("", oldest, 100);
+            reader.client.RequestHistory(net::Target::Everyone(), oldest, 100);
             h.WaitUntil([&] { return CountEvents(reader, ClientEvent::Kind::History) > before; },
                         "page " + std::to_string(pages));
             const net::History page = reader.EventsOf(ClientEvent::Kind::History).back().history;
             CAPTURE(pages);
             CHECK(page.reason == net::HistoryReason::Page);
-            CHECK(page.conversation.empty());
+            CHECK(page.conversation.IsEveryone());
             REQUIRE_FALSE(page.chats.empty());
             // right before the oldest one shown, contiguous, ascending
             CHECK(page.chats.back().id == oldest - 1);
@@ -548,7 +548,7 @@ TEST_SUITE("integration")
         CHECK(Texts(results) == both);
         REQUIRE(results.size() == 2);
         CHECK(results[1].kind == ChatKind::Private);
-        CHECK(results[1].to == "carol");
+        CHECK(results[1].to == net::Target::Person("carol"));
     }
 
     TEST_CASE("a resent message with the same client id is acknowledged with the same server id and stored once")
@@ -560,11 +560,10 @@ TEST_SUITE("integration")
         auto& server = h.StartServer(config);
         constexpr std::uint64_t Token = 0x5EED5EED;
 
+        const auto identity = engine::Identity::Generate();
         RawPeer first(server.port);
-        first.Send(net::Resume{Token, 0});
-        first.Send(net::Hello{net::ProtocolVersion, "raw", "raw socket"});
-        REQUIRE(NextOf<net::Welcome>(first));
-        first.Send(net::Say{7, "", "only once please", false});
+        REQUIRE(First<net::Welcome>(first.Login("raw", identity, Token)));
+        first.Send(net::Say{7, net::Target::Everyone(), "only once please", false});
         const auto ack = NextOf<net::Ack>(first);
         REQUIRE(ack);
         CHECK(ack->clientMsgId == 7);
@@ -573,11 +572,9 @@ TEST_SUITE("integration")
         // The same client on a new connection (its old one still open: the new one takes the
         // nickname over), resending the message whose ack it never saw.
         RawPeer second(server.port);
-        second.Send(net::Resume{Token, ack->id - 1});
-        second.Send(net::Hello{net::ProtocolVersion, "raw", "raw socket"});
-        std::vector<net::Message> skipped;
-        REQUIRE(NextOf<net::Welcome>(second, &skipped));
-        second.Send(net::Say{7, "", "only once please", true});
+        std::vector<net::Message> skipped = second.Login("raw", identity, Token, ack->id - 1);
+        REQUIRE(First<net::Welcome>(skipped));
+        second.Send(net::Say{7, net::Target::Everyone(), "only once please", true});
         const auto again = NextOf<net::Ack>(second, &skipped);
         REQUIRE(again);
         CHECK(again->clientMsgId == 7);
@@ -589,13 +586,13 @@ TEST_SUITE("integration")
         CHECK(Contains(bye->text, "replaced"));
 
         // A resend the server never stored is stored now, under a new id.
-        second.Send(net::Say{8, "", "this one was lost", true});
+        second.Send(net::Say{8, net::Target::Everyone(), "this one was lost", true});
         const auto fresh = NextOf<net::Ack>(second, &skipped);
         REQUIRE(fresh);
         CHECK(fresh->clientMsgId == 8);
         CHECK(fresh->id > ack->id);
         // ...and resending that one again does not store it twice either.
-        second.Send(net::Say{8, "", "this one was lost", true});
+        second.Send(net::Say{8, net::Target::Everyone(), "this one was lost", true});
         const auto freshAgain = NextOf<net::Ack>(second, &skipped);
         REQUIRE(freshAgain);
         CHECK(freshAgain->id == fresh->id);

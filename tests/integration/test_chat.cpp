@@ -56,7 +56,7 @@ TEST_SUITE("integration")
         const net::Chat atCai = cai.Chats(ChatKind::Public).front();
         CHECK(atBen.from == "ana");
         CHECK(atBen.text == "hello everyone");
-        CHECK(atBen.to.empty());
+        CHECK(atBen.to.IsEveryone());
         CHECK(atBen.id != 0);
         CHECK(atBen.id == atCai.id);
         CHECK(atBen.timeMs == atCai.timeMs);
@@ -113,7 +113,7 @@ TEST_SUITE("integration")
 
         const net::Chat chat = ben.Chats(ChatKind::Private).front();
         CHECK(chat.from == "ana");
-        CHECK(chat.to == "Ben"); // the nickname as registered, not as typed
+        CHECK(chat.to == net::Target::Person("Ben")); // the nickname as registered, not as typed
         CHECK(chat.text == "just between us");
 
         // Ben's model files it under a conversation with ana; ana's under the name she typed.

@@ -19,12 +19,13 @@ namespace {
 
 // Sends `bytes` on a fresh raw connection and expects one Error frame with `code`, then the
 // server closing the connection. Frames before the error (a Welcome, say) are skipped.
-void ExpectErrorThenClose(Harness& h, const std::vector<std::uint8_t>& prelude, const std::vector<std::uint8_t>& bytes,
+// `loginAs` empty: the bytes come first on a new connection; otherwise after joining as that nick.
+void ExpectErrorThenClose(Harness& h, const std::string& loginAs, const std::vector<std::uint8_t>& bytes,
                           net::ErrorCode code)
 {
     RawPeer peer(h.Server().port);
-    if (!prelude.empty())
-        peer.Write(prelude);
+    if (!loginAs.empty())
+        REQUIRE(First<net::Welcome>(peer.Login(loginAs)));
     peer.Write(bytes);
     const auto messages = peer.ReadUntilClosed();
     REQUIRE_MESSAGE(peer.Closed(), "the server did not close the connection");
@@ -67,7 +68,7 @@ TEST_SUITE("integration")
         auto& cid = h.Join("cid");
 
         RawPeer sloth(server.port, 4096); // a small receive window, and it never reads
-        sloth.Send(net::Hello{net::ProtocolVersion, "sloth", "raw socket"});
+        REQUIRE(First<net::Welcome>(sloth.Login("sloth")));
         h.WaitUntil([&] { return server.HasJoined("sloth"); }, "sloth to join");
 
         // The sender writes 8 KiB messages a few at a time, like a busy chat, and waits for
@@ -195,7 +196,7 @@ TEST_SUITE("integration")
 
         const auto before = std::chrono::steady_clock::now();
         RawPeer mute(server.port);
-        mute.Send(net::Hello{net::ProtocolVersion, "mute", "raw socket"});
+        REQUIRE(First<net::Welcome>(mute.Login("mute")));
         h.WaitUntil([&] { return server.LeftEvent("mute") != nullptr; }, "the silent connection to time out");
         const auto elapsed = std::chrono::steady_clock::now() - before;
         CHECK(elapsed >= config.limits.idleTimeout);
@@ -229,7 +230,7 @@ TEST_SUITE("integration")
         auto& ana = h.Join("ana");
         auto& ben = h.Join("ben");
 
-        ExpectErrorThenClose(h, {}, Header(0xFFFFFFFFu, static_cast<std::uint8_t>(net::FrameType::Say)),
+        ExpectErrorThenClose(h, "", Header(0xFFFFFFFFu, static_cast<std::uint8_t>(net::FrameType::Say)),
                              net::ErrorCode::FrameTooLarge);
 
         h.WaitUntil([&] { return Contains(server.model.Log().back().text, "malformed frame"); },
@@ -247,13 +248,13 @@ TEST_SUITE("integration")
 
         SUBCASE("before the handshake")
         {
-            ExpectErrorThenClose(h, {}, Header(0, 0x7F), net::ErrorCode::BadFrame);
+            ExpectErrorThenClose(h, "", Header(0, 0x7F), net::ErrorCode::BadFrame);
             h.WaitUntil([&] { return Contains(server.model.Log().back().text, "malformed frame"); },
                         "the server to log the malformed frame");
         }
         SUBCASE("after joining: the others see it leave")
         {
-            ExpectErrorThenClose(h, net::Encode(net::Hello{net::ProtocolVersion, "rogue", "raw socket"}), Header(0, 0x7F),
+            ExpectErrorThenClose(h, "rogue", Header(0, 0x7F),
                                  net::ErrorCode::BadFrame);
             h.WaitUntil([&] { return server.LeftEvent("rogue") != nullptr && ana.Chats(ChatKind::Leave).size() == 1; },
                         "rogue to leave");
@@ -271,7 +272,7 @@ TEST_SUITE("integration")
         auto& ana = h.Join("ana");
         auto& ben = h.Join("ben");
 
-        ExpectErrorThenClose(h, {}, net::Encode(net::Hello{net::ProtocolVersion, "bad\xC3\x28nick", "raw socket"}),
+        ExpectErrorThenClose(h, "", net::Encode(net::Hello{net::ProtocolVersion, "bad\xC3\x28nick", "raw socket"}),
                              net::ErrorCode::BadFrame);
         h.WaitUntil([&] { return Contains(server.model.Log().back().text, "malformed frame"); },
                     "the server to log the malformed frame");
