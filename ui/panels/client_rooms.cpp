@@ -15,30 +15,10 @@ namespace obrol::ui {
 
 namespace {
 
-// The protocol's rules for a room name (docs/PROTOCOL.md), checked before asking the server so
-// the browser can say what is wrong while the name is typed. Empty when it is acceptable.
+// Why a typed room name cannot be joined (engine::RoomNameProblem, with a word for an empty field).
 std::string RoomNameProblem(const std::string& name)
 {
-    if (name.empty())
-        return "type a room name";
-    if (!engine::IsValidUtf8(name))
-        return "a room name must be valid UTF-8";
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < name.size();)
-    {
-        const char32_t cp = engine::NextCodepoint(name, i);
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
-            return "a room name cannot contain control characters";
-        if (cp == ' ' || cp == '\t' || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-            cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000)
-            return "a room name cannot contain spaces";
-        if (cp == '#' || cp == ',' || cp == ':')
-            return "a room name cannot contain '#', ',' or ':'";
-        ++count;
-    }
-    if (count > 32)
-        return "a room name can have at most 32 characters";
-    return {};
+    return name.empty() ? std::string("type a room name") : engine::RoomNameProblem(name);
 }
 
 // What the user typed as a room name: trimmed, without the '#' people write out of habit.
