@@ -144,9 +144,17 @@ TEST_CASE("rooms: the conversation list shows each room's unread messages as a b
         CHECK(image.LongestRun(ReceivedColour, chat).length >= static_cast<int>(fs * 6));
         CHECK(image.LongestRun(SentColour, chat).length >= static_cast<int>(fs * 4));
 
-        // the room browser lists every room with its members and topic
+        // the room browser lists every room with its members and topic, the host's and others
+        bob.client.JoinRoom("chess");
+        bob.client.SetTopic("chess", "Blitz at noon");
+        pump.WaitUntil([&] { return app.Server()->Rooms().size() == 4; }, "bob's #chess exists");
         panel.OpenRoomBrowser();
-        pump.WaitUntil([&] { return !host.RoomListPending() && host.RoomList().size() == 3; }, "the room list arrives");
+        pump.WaitUntil([&] { return !host.RoomListPending() && host.RoomList().size() == 4; }, "the room list arrives");
+        const auto& listed = host.RoomList();
+        const auto chess = std::find_if(listed.begin(), listed.end(), [](const net::RoomInfo& r) { return r.name == "chess"; });
+        REQUIRE(chess != listed.end());
+        CHECK_FALSE(chess->member);
+        CHECK(chess->memberCount == 1);
         pump.Frames(3);
         CHECK(panel.RoomBrowserOpen());
         const std::string browserPath = OutputPath("obrol-gui-rooms-browser.png");
@@ -165,6 +173,28 @@ TEST_CASE("rooms: the conversation list shows each room's unread messages as a b
         pump.Screenshot(releasePath);
         MESSAGE("release dialog screenshot: " << releasePath);
         CHECK(Image(releasePath).Loaded());
+
+        app.ServerView()->CloseRelease();
+        pump.Frames(2);
+        CHECK_FALSE(app.ServerView()->ReleaseOpen());
+
+        // leaving #music: it stays readable (and closable) until closed; the server counts one member less
+        panel.Select("#music");
+        panel.LeaveRoom("#music");
+        pump.WaitUntil([&] { return !host.Find("#music")->joined; }, "the host has left #music");
+        pump.WaitUntil([&] {
+            const auto& now = app.Server()->Rooms();
+            return std::any_of(now.begin(), now.end(), [](const net::ServerRoom& r) { return r.name == "music" && r.members == 1; });
+        }, "the server counts one member in #music");
+        CHECK(panel.ActiveTab() == "#music");
+        pump.Frames(3);
+        const std::string leftPath = OutputPath("obrol-gui-rooms-left.png");
+        pump.Screenshot(leftPath);
+        MESSAGE("room left screenshot: " << leftPath);
+        CHECK(Image(leftPath).Loaded());
+        REQUIRE(host.Close("#music"));
+        pump.Frames(2);
+        CHECK(panel.ActiveTab().empty()); // back to Everyone
     }
 }
 

@@ -970,4 +970,37 @@ TEST_SUITE("ui")
         REQUIRE(f.commands.connects.size() == 1);
         CHECK(f.commands.connects[0].nick == "alice_");
     }
+
+    TEST_CASE("keyboard: Alt+Down and Alt+Up move through the conversations, Ctrl+E edits the topic, Ctrl+J opens the browser")
+    {
+        ClientFixture f;
+        JoinWithRooms(f);
+        f.model.Apply(Private("carol", "alice", "psst", 1));
+        f.Frames(2);
+        CHECK(f.panel.ActiveTab().empty());
+        f.ui.PressKey(KeyDown, f.Draw(), false, false, true);
+        CHECK(f.panel.ActiveTab() == "#games");
+        f.ui.PressKey(KeyDown, f.Draw(), false, false, true);
+        CHECK(f.panel.ActiveTab() == "#music");
+        f.ui.PressKey(KeyDown, f.Draw(), false, false, true);
+        CHECK(f.panel.ActiveTab() == "carol"); // private conversations after the rooms
+        f.ui.PressKey(KeyDown, f.Draw(), false, false, true);
+        CHECK(f.panel.ActiveTab().empty()); // round to Everyone
+        f.ui.PressKey(KeyUp, f.Draw(), false, false, true);
+        CHECK(f.panel.ActiveTab() == "carol");
+        f.ui.PressKey(KeyUp, f.Draw(), false, false, true);
+        f.ui.PressKey(KeyUp, f.Draw(), false, false, true);
+        CHECK(f.panel.ActiveTab() == "#games");
+
+        f.ui.PressKey('E', f.Draw(), true);
+        CHECK(f.panel.EditingTopic());
+        f.Frames(1);
+        f.ui.PressKey(KeyEscape, f.Draw());
+        CHECK_FALSE(f.panel.EditingTopic());
+        CHECK(f.commands.topics.empty());
+
+        f.ui.PressKey('J', f.Draw(), true);
+        CHECK(f.panel.RoomBrowserOpen());
+        CHECK(f.commands.roomLists == 1);
+    }
 }

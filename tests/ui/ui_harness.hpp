@@ -19,6 +19,8 @@ namespace obrol::test {
 constexpr int KeyEnter = 257;
 constexpr int KeyEscape = 256;
 constexpr int KeyC = 'C';
+constexpr int KeyUp = 265;
+constexpr int KeyDown = 264;
 
 struct ScreenRect
 {
@@ -46,6 +48,8 @@ public:
         io.KeyMap[ImGuiKey_Enter] = KeyEnter;
         io.KeyMap[ImGuiKey_Escape] = KeyEscape;
         io.KeyMap[ImGuiKey_C] = KeyC;
+        io.KeyMap[ImGuiKey_UpArrow] = KeyUp;
+        io.KeyMap[ImGuiKey_DownArrow] = KeyDown;
         io.ClipboardUserData = &m_clipboard;
         io.SetClipboardTextFn = [](void* user, const char* text) { *static_cast<std::string*>(user) = text; };
         io.GetClipboardTextFn = [](void* user) { return static_cast<std::string*>(user)->c_str(); };
@@ -141,16 +145,18 @@ public:
     // [SECTION] Keyboard
 
     template <class Fn>
-    void PressKey(int key, Fn&& fn, bool ctrl = false, bool shift = false)
+    void PressKey(int key, Fn&& fn, bool ctrl = false, bool shift = false, bool alt = false)
     {
         ImGuiIO& io = ImGui::GetIO();
         io.KeyCtrl = ctrl;
         io.KeyShift = shift;
+        io.KeyAlt = alt;
         io.KeysDown[key] = true;
         Frame(fn);
         io.KeysDown[key] = false;
         io.KeyCtrl = false;
         io.KeyShift = false;
+        io.KeyAlt = false;
         Frame(fn);
     }
 

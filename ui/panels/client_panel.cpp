@@ -198,6 +198,8 @@ void ClientPanel::Select(const std::string& key)
     {
         if (engine::FoldCase(c->key) != engine::FoldCase(m_active))
             m_topicKey.reset();
+        if (m_joinWanted && *m_joinWanted != engine::FoldCase(c->key))
+            m_joinWanted.reset(); // the user moved on: a join the server refused must not pull them back later
         m_active = c->key;
         m_focusInput = true;
     }
@@ -437,6 +439,8 @@ void ClientPanel::DrawUsers(float width, float height)
     const auto online = std::count_if(users.begin(), users.end(), [](const UserEntry& u) { return u.online; });
     if (!c || c->IsEveryone())
         ImGui::TextDisabled("Online (%d)", static_cast<int>(users.size()));
+    else if (c->IsRoom() && !c->joined)
+        ImGui::TextDisabled("You left this room");
     else if (c->IsRoom())
     {
         ImGui::TextDisabled("Members (%d)", static_cast<int>(users.size()));
@@ -531,6 +535,8 @@ void ClientPanel::DrawInput()
         ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine);
     io.KeyCtrl = savedCtrl;
     io.KeyMods = savedMods;
+    if (!canWrite && ImGui::IsItemActive())
+        ImGui::SetWindowFocus(nullptr); // typing was on when the room was left or the connection ended
     if (m_input.empty() && !ImGui::IsItemActive())
     {
         const ImVec2 min = ImGui::GetItemRectMin();

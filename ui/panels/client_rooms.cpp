@@ -15,30 +15,10 @@ namespace obrol::ui {
 
 namespace {
 
-// The protocol's rules for a room name (docs/PROTOCOL.md), checked before asking the server so
-// the browser can say what is wrong while the name is typed. Empty when it is acceptable.
+// Why a typed room name cannot be joined (engine::RoomNameProblem, with a word for an empty field).
 std::string RoomNameProblem(const std::string& name)
 {
-    if (name.empty())
-        return "type a room name";
-    if (!engine::IsValidUtf8(name))
-        return "a room name must be valid UTF-8";
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < name.size();)
-    {
-        const char32_t cp = engine::NextCodepoint(name, i);
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
-            return "a room name cannot contain control characters";
-        if (cp == ' ' || cp == '\t' || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-            cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000)
-            return "a room name cannot contain spaces";
-        if (cp == '#' || cp == ',' || cp == ':')
-            return "a room name cannot contain '#', ',' or ':'";
-        ++count;
-    }
-    if (count > 32)
-        return "a room name can have at most 32 characters";
-    return {};
+    return name.empty() ? std::string("type a room name") : engine::RoomNameProblem(name);
 }
 
 // What the user typed as a room name: trimmed, without the '#' people write out of habit.
@@ -334,7 +314,9 @@ void ClientPanel::DrawTopic(Conversation& c, float width)
         ImGui::SetNextItemWidth(std::max(fs * 4.0f, width - buttons));
         const bool enter = ImGui::InputTextWithHint("##topic", "what this room is about", &m_topicInput,
                                                     ImGuiInputTextFlags_EnterReturnsTrue);
-        const bool escape = ImGui::IsItemActive() && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape));
+        // the field lets go of the focus on Escape itself: it is active or was until just now
+        const bool escape = (ImGui::IsItemActive() || ImGui::IsItemDeactivated()) &&
+                            ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape));
         const bool tooLong = m_topicInput.size() > net::MaxTopicBytes;
         if (tooLong && ImGui::IsItemHovered())
             ImGui::SetTooltip("A topic can have at most %zu bytes.", net::MaxTopicBytes);
@@ -471,9 +453,8 @@ void ClientPanel::DrawRoomBrowser()
             ImGui::PushID(static_cast<int>(i));
             ImGui::TableNextRow();
             ImGui::TableNextColumn();
-            std::string label = everyone ? std::string("Everyone") : "#" + room.name;
-            if (room.member)
-                label += "  (joined)";
+            const std::string label = everyone ? std::string("Everyone") : "#" + room.name;
+            const ImVec2 textPos = ImGui::GetCursorScreenPos();
             if (ImGui::Selectable(label.c_str(), static_cast<int>(i) == m_browserRow,
                                   ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_DontClosePopups))
             {
@@ -484,6 +465,10 @@ void ClientPanel::DrawRoomBrowser()
                 ImGui::SetScrollHereY();
             m_browserRects[room.name] = {ImGui::GetItemRectMin(), ImGui::GetItemRectMax()};
             theme::Tooltip(room.member ? "You are in this room: click to show it" : "Click to join this room");
+            if (room.member) // after the name, in the name's cell (the row's selectable spans every column)
+                ImGui::GetWindowDrawList()->AddText(
+                    ImVec2(textPos.x + ImGui::CalcTextSize(label.c_str()).x + ImGui::GetFontSize() * 0.6f, textPos.y),
+                    ImGui::GetColorU32(ImGuiCol_TextDisabled), "joined");
             ImGui::TableNextColumn();
             ImGui::Text("%u", static_cast<unsigned>(room.memberCount));
             ImGui::TableNextColumn();

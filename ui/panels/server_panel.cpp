@@ -7,6 +7,7 @@
 #include <imgui_stdlib.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace obrol::ui {
 
@@ -329,7 +330,8 @@ void ServerPanel::DrawReleaseDialog()
     theme::Tooltip("Release this nickname now (Enter)");
     ImGui::EndDisabled();
     ImGui::SameLine();
-    if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)))
+    if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)) ||
+        std::exchange(m_releaseClose, false))
         close = true;
     theme::Tooltip("Keep the nickname with its owner (Esc)");
     if (close)

@@ -38,6 +38,7 @@ public:
     // "Release name…": opens the confirmation dialog (with the nickname filled in, if given);
     // Release asks the server to free the nickname in the field.
     void OpenRelease(const std::string& nick = "");
+    void CloseRelease() { m_releaseClose = m_releaseOpen; } // as Cancel does
     bool ReleaseOpen() const { return m_releaseOpen; }
     std::string& ReleaseInput() { return m_release; }
     bool Release(const std::string& nick); // false: blank, or the server is not running
@@ -67,6 +68,7 @@ private:
     std::string m_release;
     bool m_releaseOpen = false;    // the dialog is (to be) open
     bool m_releasePopup = false;   // OpenPopup is due this frame
+    bool m_releaseClose = false;   // CloseCurrentPopup is due this frame
     bool m_showResults = false;
     ImGuiTextFilter m_filter;
     std::string m_lastFilter;
