@@ -89,8 +89,11 @@ private:
         else if (auto* request = std::get_if<HistoryRequest>(&message))
             OnHistoryRequest(*request);
         else if (auto* search = std::get_if<SearchRequest>(&message))
-            m_core.chat.Search(Nick(), search->query, search->limit, [self = shared_from_this(), token = search->token](std::vector<Chat> chats) {
-                self->m_conn->Send(SearchResults{token, std::move(chats)});
+            InOrder([this, request = *search](auto done) {
+                m_core.chat.Search(Nick(), request.query, request.limit, [this, token = request.token, done](std::vector<Chat> chats) {
+                    m_conn->Send(SearchResults{token, std::move(chats)});
+                    done();
+                });
             });
         else if (auto* join = std::get_if<RoomJoin>(&message))
             OnRoomJoin(join->room);
@@ -99,7 +102,10 @@ private:
         else if (auto* topic = std::get_if<RoomTopic>(&message))
             m_core.chat.SetTopic(*this, topic->room, topic->topic, Complain());
         else if (std::holds_alternative<RoomListRequest>(message))
-            m_conn->Send(RoomList{m_core.chat.ListRooms(Nick())});
+            InOrder([this](auto done) {
+                m_conn->Send(RoomList{m_core.chat.ListRooms(Nick())});
+                done();
+            });
         else
             OnFileFrame(message);
     }
@@ -238,10 +244,27 @@ private:
 
     void OnHistoryRequest(const HistoryRequest& request)
     {
-        if (request.conversation.IsRoom())
-            if (const chat::Outcome check = m_core.chat.CheckTarget(Nick(), request.conversation); !check.ok)
-                return (void)m_conn->Send(Error{check.code, 0, check.error});
-        m_core.chat.Page(Nick(), request, Answer<History>());
+        InOrder([this, request](auto done) {
+            if (request.conversation.IsRoom())
+                if (const chat::Outcome check = m_core.chat.CheckTarget(Nick(), request.conversation); !check.ok)
+                {
+                    m_conn->Send(Error{check.code, 0, check.error});
+                    return done();
+                }
+            m_core.chat.Page(Nick(), request, [this, done](History h) {
+                m_conn->Send(std::move(h));
+                done();
+            });
+        });
+    }
+
+    // Runs `fn` after this user's earlier requests (a room join before a history request);
+    // the session stays alive until it ran.
+    template <class Fn> void InOrder(Fn fn)
+    {
+        m_core.chat.InOrder(*this, [self = shared_from_this(), fn = std::move(fn)](std::function<void()> done) mutable {
+            fn(std::move(done));
+        });
     }
 
     void OnRoomJoin(const std::string& room)
