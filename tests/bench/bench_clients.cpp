@@ -1,6 +1,6 @@
 // Benchmark (prints figures; not a timed test): how many clients one server holds, how fast
 // they join, and how long one message takes to fan out to all of them.
-//   obrol_bench_clients [clients=1000] [messages=200]
+//   obrol_bench_clients [clients=1000] [messages=200] [archive=0]  (1: the server keeps an archive in a temp folder)
 // The server runs in this process on its own thread, as in the app; the clients are raw
 // protocol connections sharing one io_context (one thread), so the machine's thread count
 // does not limit the client count.
@@ -16,7 +16,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 using namespace obrol;
@@ -34,6 +36,7 @@ struct BenchClient
     std::array<std::uint8_t, 16384> buffer{};
     bool joined = false;
     std::size_t chats = 0;
+    std::vector<bool> present; // by client number: Welcome.users, then live Joins applied (bits: tiny next to the sockets)
     Clock::time_point lastChat;
 };
 
@@ -55,6 +58,19 @@ int main(int argc, char** argv)
     config.bind = "127.0.0.1";
     config.port = 0;
     config.maxClients = clients + 1;
+    const bool archive = argc > 3 && std::strtoul(argv[3], nullptr, 10) != 0;
+    const auto dataDir = std::filesystem::temp_directory_path() / ("obrol-bench-clients-" + std::to_string(engine::NowMs()));
+    if (archive)
+        config.dataDir = dataDir;
+    struct RemoveDir
+    {
+        std::filesystem::path path;
+        ~RemoveDir()
+        {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+        }
+    } removeDir{archive ? dataDir : std::filesystem::path()};
     server.Start(config);
     std::uint16_t port = 0;
     const auto waitStart = Clock::now() + std::chrono::seconds(10);
@@ -77,6 +93,7 @@ int main(int argc, char** argv)
     std::vector<std::unique_ptr<BenchClient>> all;
     std::size_t joined = 0, failed = 0;
     std::size_t expectedChats = 0;
+    std::size_t liveJoins = 0, listedJoins = 0;
     std::size_t done = 0;
     const auto t0 = Clock::now();
     std::function<void(BenchClient*)> read = [&](BenchClient* c) {
@@ -93,10 +110,22 @@ int main(int argc, char** argv)
                     auto frame = net::EncodeShared(net::Proof{c->identity.Sign(proof)});
                     asio::async_write(c->socket, asio::buffer(*frame), [frame](asio::error_code, std::size_t) {});
                 }
-                else if (std::holds_alternative<net::Welcome>(m))
+                else if (auto* welcome = std::get_if<net::Welcome>(&m))
                 {
                     c->joined = true;
                     ++joined;
+                    c->present.assign(clients, false);
+                    for (const auto& nick : welcome->users)
+                        c->present[std::strtoul(nick.c_str() + 1, nullptr, 10)] = true;
+                }
+                else if (auto* chat = std::get_if<net::Chat>(&m); chat && chat->kind == net::ChatKind::Join)
+                {
+                    ++liveJoins;
+                    const std::size_t who = std::strtoul(chat->from.c_str() + 1, nullptr, 10);
+                    if (who < c->present.size() && c->present[who])
+                        ++listedJoins; // a Join for someone its Welcome already listed
+                    else if (who < c->present.size())
+                        c->present[who] = true;
                 }
                 else if (std::holds_alternative<net::Chat>(m) && std::get<net::Chat>(m).kind == net::ChatKind::Public)
                 {
@@ -144,6 +173,8 @@ int main(int argc, char** argv)
     runUntil([&] { return joined + failed >= clients; }, std::chrono::seconds(120));
     const auto joinTime = Clock::now() - t0;
     std::printf("clients joined: %zu of %zu (%zu failed) in %.0f ms\n", joined, clients, failed, Ms(joinTime));
+    std::printf("presence: %zu live Joins, %zu of them for someone the receiver's Welcome already listed\n", liveJoins,
+                listedJoins);
     const std::size_t rssAfter = engine::ResidentBytes();
     if (rssAfter > rssBefore && joined)
         std::printf("memory: %.1f KiB per connected client (server and bench client sockets in one process)\n",
