@@ -204,13 +204,20 @@ LoginResult Core::Login(Participant& p, LoginRequest request)
 
     result.ok = true;
     result.nick = request.nick;
-    result.users = Users();
-    if (!m_presence.count(key))
+    // presence as delivered so far, plus this user (its own Join follows), in folded-name order
+    result.users.reserve(m_presence.size() + 1);
+    bool placed = m_presence.count(key) != 0;
+    for (const auto& [folded, nick] : m_presence)
     {
-        result.users.push_back(request.nick); // its own Join follows
-        std::sort(result.users.begin(), result.users.end(),
-                  [](const std::string& a, const std::string& b) { return engine::FoldCase(a) < engine::FoldCase(b); });
+        if (!placed && key < folded)
+        {
+            result.users.push_back(request.nick);
+            placed = true;
+        }
+        result.users.push_back(nick);
     }
+    if (!placed)
+        result.users.push_back(request.nick);
     result.rooms.push_back(*Room(EveryoneRoom, false));
     result.rooms.front().memberCount = static_cast<std::uint32_t>(result.users.size());
     for (const auto& [roomKey, room] : m_rooms)
