@@ -4,8 +4,7 @@
 
 #include "engine/event_queue.hpp"
 #include "net/server.hpp"
-
-#include <asio.hpp>
+#include "raw_peer.hpp"
 
 namespace obrol::test::contract {
 
@@ -16,18 +15,13 @@ using Clock = std::chrono::steady_clock;
 class WireUser final : public User
 {
 public:
-    explicit WireUser(std::uint16_t port)
-    {
-        m_socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port));
-    }
+    explicit WireUser(std::uint16_t port) : m_peer(port) {}
     ~WireUser() override { Quit(); }
 
     void Send(const net::Message& m)
     {
-        if (m_closed)
-            return;
-        asio::error_code ec;
-        asio::write(m_socket, asio::buffer(net::Encode(m)), ec);
+        if (!m_peer.Closed())
+            m_peer.Send(m);
     }
 
     // The next frame (a live Chat is also kept in m_live); nullopt when closed or timed out.
@@ -35,19 +29,18 @@ public:
     {
         for (;;)
         {
-            net::Message m;
-            while (m_reader.Next(m))
-            {
-                if (auto* chat = std::get_if<net::Chat>(&m))
-                    m_live.push_back(*chat);
-                if (auto* bye = std::get_if<net::Bye>(&m))
-                    m_bye = bye->reason;
-                else
-                    return m;
-            }
-            REQUIRE(m_reader.Error() == net::DecodeError::None);
-            if (m_closed || !ReadSome(deadline))
+            const auto now = Clock::now();
+            if (now >= deadline)
                 return std::nullopt;
+            auto m = m_peer.Next(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) + 1ms);
+            if (!m)
+                return std::nullopt;
+            if (auto* chat = std::get_if<net::Chat>(&*m))
+                m_live.push_back(*chat);
+            if (auto* bye = std::get_if<net::Bye>(&*m))
+                m_bye = bye->reason;
+            else
+                return m;
         }
     }
 
@@ -236,7 +229,7 @@ public:
     std::optional<net::ByeReason> WaitDismissed() override
     {
         const auto deadline = Clock::now() + Timeout;
-        while (!m_closed && Clock::now() < deadline)
+        while (!m_peer.Closed() && Clock::now() < deadline)
             if (auto m = NextAnswer(deadline))
                 m_other.push_back(std::move(*m));
         return m_bye;
@@ -244,14 +237,10 @@ public:
 
     void Quit() override
     {
-        if (m_closed)
+        if (m_peer.Closed())
             return;
         Send(net::Bye{net::ByeReason::Quit, ""});
-        asio::error_code ec;
-        m_socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
         WaitDismissed(); // until the server closes it
-        m_socket.close(ec);
-        m_closed = true;
     }
 
     std::string m_nick;
@@ -264,39 +253,7 @@ private:
         login.reason = refuse.reason;
     }
 
-    bool ReadSome(Clock::time_point deadline)
-    {
-        std::array<std::uint8_t, 16 * 1024> buffer;
-        bool done = false;
-        asio::error_code error;
-        std::size_t received = 0;
-        m_socket.async_read_some(asio::buffer(buffer), [&](asio::error_code ec, std::size_t n) {
-            done = true;
-            error = ec;
-            received = n;
-        });
-        m_io.restart();
-        m_io.run_until(deadline);
-        if (!done)
-        {
-            m_socket.cancel();
-            m_io.restart();
-            m_io.run();
-            return false;
-        }
-        if (error)
-        {
-            m_closed = true;
-            return false;
-        }
-        m_reader.Feed({buffer.data(), received});
-        return true;
-    }
-
-    asio::io_context m_io;
-    asio::ip::tcp::socket m_socket{m_io};
-    net::FrameReader m_reader;
-    bool m_closed = false;
+    RawPeer m_peer;
     std::optional<net::ByeReason> m_bye;
     std::vector<net::Chat> m_live;
     std::vector<net::Message> m_other;

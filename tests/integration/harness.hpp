@@ -9,6 +9,7 @@
 #include "net/client.hpp"
 #include "net/protocol.hpp"
 #include "net/server.hpp"
+#include "raw_peer.hpp"
 #include "ui/model/client_model.hpp"
 #include "ui/model/server_model.hpp"
 
@@ -27,11 +28,6 @@
 
 namespace obrol::test {
 
-using namespace std::chrono_literals;
-using Duration = std::chrono::milliseconds;
-
-// Generous: a loaded 2-core CI box (or a sanitizer build) must never hit it in a passing run.
-constexpr Duration DefaultTimeout = 10s;
 
 // Clients that reconnect by themselves retry quickly in tests.
 enum class Reconnect { No, Yes };
@@ -158,42 +154,7 @@ private:
     std::vector<std::unique_ptr<TestClient>> m_clients;
 };
 
-// [SECTION] RawPeer: a hand-driven TCP socket for clients that misbehave on purpose.
-
-class RawPeer
-{
-public:
-    // Connects to 127.0.0.1:port. A receive buffer size is set before connecting, so the
-    // advertised window stays small.
-    explicit RawPeer(std::uint16_t port, std::optional<int> receiveBufferBytes = {});
-
-    void Write(const std::vector<std::uint8_t>& bytes);
-    void Send(const net::Message& message) { Write(net::Encode(message)); }
-
-    // The version-3 handshake: Resume (when token or lastSeenId is set), Hello with the key,
-    // and the Proof once the Challenge came. Returns what the server answered, up to the
-    // History that follows a Welcome, or up to a Refuse.
-    std::vector<net::Message> Login(const std::string& nick, const engine::Identity& identity,
-                                    std::uint64_t token = 0, std::uint64_t lastSeenId = 0);
-    // The same with a key made for this call.
-    std::vector<net::Message> Login(const std::string& nick) { return Login(nick, engine::Identity::Generate()); }
-
-    // The next frame from the server; nullopt when the connection closed or `timeout` passed.
-    std::optional<net::Message> Next(Duration timeout = DefaultTimeout);
-    // Reads (and returns) everything until the server closes the connection or `timeout` passes.
-    std::vector<net::Message> ReadUntilClosed(Duration timeout = DefaultTimeout);
-    bool Closed() const { return m_closed; }
-    const std::string& CloseError() const { return m_closeError; }
-
-private:
-    bool ReadSome(Duration timeout); // false on timeout or close
-
-    asio::io_context m_io;
-    asio::ip::tcp::socket m_socket{m_io};
-    net::FrameReader m_reader;
-    bool m_closed = false;
-    std::string m_closeError;
-};
+// RawPeer (a hand-driven wire client) is in tests/raw_peer.hpp, shared with the contract suite.
 
 // `from` says `text` publicly and waits until every listed client received it. Everything the
 // server delivered to them before it has then arrived too (one ordered stream each), so
@@ -252,19 +213,5 @@ std::uint16_t ClosedPort();
 
 bool Contains(const std::string& text, const std::string& part);
 std::string Describe(const net::Message& message);
-
-template <class T> const T* As(const std::optional<net::Message>& message)
-{
-    return message ? std::get_if<T>(&*message) : nullptr;
-}
-
-// The first message of type T in a list, or null.
-template <class T> const T* First(const std::vector<net::Message>& messages)
-{
-    for (const auto& m : messages)
-        if (auto* t = std::get_if<T>(&m))
-            return t;
-    return nullptr;
-}
 
 } // namespace obrol::test
