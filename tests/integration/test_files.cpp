@@ -204,7 +204,7 @@ template <class Pred> std::size_t IndexOf(const TestClient& c, Pred pred)
 }
 
 // Starts sending `path` as the UI does (the model shows the line at once).
-std::uint64_t StartUpload(TestClient& from, const std::string& to, const fs::path& path)
+std::uint64_t StartUpload(TestClient& from, const net::Target& to, const fs::path& path)
 {
     const std::uint64_t id = from.client.SendFile(to, path);
     REQUIRE(id != 0);
@@ -236,7 +236,7 @@ net::Chat WaitDelivered(Harness& h, TestClient& from, std::uint64_t id, const st
     return *FileChat(*receivers.front(), messageId);
 }
 
-net::Chat Deliver(Harness& h, TestClient& from, const std::string& to, const fs::path& path,
+net::Chat Deliver(Harness& h, TestClient& from, const net::Target& to, const fs::path& path,
                   const std::vector<TestClient*>& receivers, Duration timeout = DefaultTimeout)
 {
     return WaitDelivered(h, from, StartUpload(from, to, path), receivers, timeout);
@@ -316,8 +316,9 @@ std::optional<T> NextOf(RawPeer& peer, std::vector<net::Message>* skipped = null
 std::unique_ptr<RawPeer> JoinRaw(Harness& h, const std::string& nick)
 {
     auto peer = std::make_unique<RawPeer>(h.Server().port);
-    peer->Send(net::Hello{net::ProtocolVersion, nick, "raw socket"});
-    REQUIRE_MESSAGE(NextOf<net::Welcome>(*peer).has_value(), nick << " got no Welcome");
+    const auto answers = peer->Login(nick, *h.IdentityOf(nick));
+    REQUIRE_MESSAGE(First<net::Welcome>(answers) != nullptr,
+                    nick << " got no Welcome: " << (answers.empty() ? std::string("nothing") : Describe(answers.back())));
     h.WaitUntil([&] { return h.Server().HasJoined(nick); }, "the server to report " + nick + " joined");
     return peer;
 }
@@ -386,7 +387,7 @@ void SendChunks(RawPeer& peer, std::uint64_t id, const Bytes& bytes, std::size_t
 // and any claimed SHA-256); returns the server's final answer (Ack or FileAbort), or the
 // FileAbort that refused the offer.
 net::Message RawUpload(RawPeer& peer, std::uint64_t id, const std::string& name, const Bytes& bytes,
-                       const Digest& sha, const std::string& to = {})
+                       const Digest& sha, const net::Target& to = net::Target::Everyone())
 {
     peer.Send(net::FileOffer{id, to, name, bytes.size()});
     auto first = NextAbout(peer, id);
@@ -869,15 +870,24 @@ private:
     std::thread m_thread; // last: started once everything else exists
 };
 
-// Answers a Hello like a real server: Welcome, then an empty join history.
-void Welcome(FakeServer& fake, const net::Hello& hello, std::uint64_t maxFileBytes = net::DefaultMaxFileBytes)
+// Answers a Hello like a real server: the Challenge to sign.
+void Challenge(FakeServer& fake)
+{
+    net::Challenge challenge{net::ProtocolVersion, {}};
+    challenge.nonce.fill(0x5A);
+    fake.Send(challenge);
+}
+
+// Answers the Proof like a real server: Welcome, then an empty join history.
+void Welcome(FakeServer& fake, const std::string& nick, std::uint64_t maxFileBytes = net::DefaultMaxFileBytes)
 {
     net::Welcome welcome;
-    welcome.nick = hello.nick;
+    welcome.nick = nick;
     welcome.serverName = "fake";
     welcome.serverTimeMs = engine::NowMs();
-    welcome.users = {hello.nick, "mallory"};
+    welcome.users = {nick, "mallory"};
     welcome.maxFileBytes = maxFileBytes;
+    welcome.rooms = {net::RoomInfo{net::EveryoneRoom, "", 2, {}, true}};
     fake.Send(welcome);
     fake.Send(net::History{});
 }
@@ -1042,12 +1052,12 @@ TEST_SUITE("files")
             const fs::path path = src.Path() / name;
             WriteFile(path, bytes);
 
-            const std::uint64_t id = StartUpload(ana, "", path);
+            const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), path);
             uploads.push_back(id);
             const net::Chat chat = WaitDelivered(h, ana, id, {&bo}, BigTimeout);
             CHECK(chat.kind == ChatKind::Public);
             CHECK(chat.from == "ana");
-            CHECK(chat.to.empty());
+            CHECK(chat.to.IsEveryone());
             CHECK(chat.text == name);
             REQUIRE(chat.file);
             CHECK(chat.file->size == size);
@@ -1116,10 +1126,10 @@ TEST_SUITE("files")
 
         const Bytes bytes = RandomBytes(FileChunkBytes * 2 + 5, 21);
         WriteFile(src.Path() / "secret.bin", bytes);
-        const net::Chat chat = Deliver(h, ana, "bo", src.Path() / "secret.bin", {&bo});
+        const net::Chat chat = Deliver(h, ana, net::Target::Person("bo"), src.Path() / "secret.bin", {&bo});
         CHECK(chat.kind == ChatKind::Private);
         CHECK(chat.from == "ana");
-        CHECK(chat.to == "bo");
+        CHECK(chat.to == net::Target::Person("bo"));
         CHECK(chat.text == "secret.bin");
         REQUIRE(FileChat(ana, chat.id)); // the sender sees it too
         CHECK(FileChat(ana, chat.id)->kind == ChatKind::Private);
@@ -1261,7 +1271,7 @@ TEST_SUITE("files")
         auto& bo = h.Join("bo");
         const Bytes bytes = RandomBytes(FileChunkBytes + 100, 31);
         WriteFile(src.Path() / "notes.txt", bytes);
-        const net::Chat chat = Deliver(h, ana, "", src.Path() / "notes.txt", {&bo});
+        const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / "notes.txt", {&bo});
 
         const fs::path a = Fetch(h, bo, chat, first.Path());
         const fs::path b = Fetch(h, bo, chat, first.Path());
@@ -1309,7 +1319,7 @@ TEST_SUITE("files")
         }
         {
             INFO("FileEnd before every byte (truncated)");
-            raw->Send(net::FileOffer{2, "", "short.bin", bytes.size()});
+            raw->Send(net::FileOffer{2, net::Target::Everyone(), "short.bin", bytes.size()});
             ExpectAccept(*raw, 2);
             SendChunks(*raw, 2, bytes, 0, FileChunkBytes);
             raw->Send(net::FileEnd{2, Sha(bytes)});
@@ -1320,7 +1330,7 @@ TEST_SUITE("files")
         }
         {
             INFO("bytes past the announced size");
-            raw->Send(net::FileOffer{3, "", "long.bin", 100});
+            raw->Send(net::FileOffer{3, net::Target::Everyone(), "long.bin", 100});
             ExpectAccept(*raw, 3);
             raw->Send(net::FileChunk{3, 0, Bytes(101, 0x33)});
             const net::FileAbort abort = ExpectAbort(*raw, 3);
@@ -1331,7 +1341,7 @@ TEST_SUITE("files")
         }
         {
             INFO("bytes out of order");
-            raw->Send(net::FileOffer{4, "", "jumbled.bin", 100});
+            raw->Send(net::FileOffer{4, net::Target::Everyone(), "jumbled.bin", 100});
             ExpectAccept(*raw, 4);
             raw->Send(net::FileChunk{4, 50, Bytes(50, 0x44)});
             const net::FileAbort abort = ExpectAbort(*raw, 4);
@@ -1363,10 +1373,16 @@ TEST_SUITE("files")
         const Bytes small = RandomBytes(1000, 52);
         Digest wrong = Sha(big);
         wrong[0] ^= 1;
+        std::string nick; // from the Hello (the fake server's thread only)
         FakeServer fake([&](FakeServer& f, net::Message& m) {
             if (auto* hello = std::get_if<net::Hello>(&m))
             {
-                Welcome(f, *hello);
+                nick = hello->nick;
+                Challenge(f);
+            }
+            else if (std::holds_alternative<net::Proof>(m))
+            {
+                Welcome(f, nick);
                 f.Send(FileMessage(77, "damaged.bin", big.size(), wrong));
                 f.Send(FileMessage(78, "jumbled.bin", small.size(), Sha(small)));
                 f.Send(FileMessage(79, "too-long.bin", small.size(), Sha(small)));
@@ -1446,7 +1462,7 @@ TEST_SUITE("files")
         CHECK(ana.EventsOf(ClientEvent::Kind::Connected).front().welcome.maxFileBytes == 1000);
 
         WriteFile(src.Path() / "too-big.bin", RandomBytes(1001, 61));
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "too-big.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "too-big.bin");
         const auto refused = WaitFinal(h, ana, Dir::Upload, id);
         CHECK(refused.state == State::Failed);
         CHECK_MESSAGE(Contains(refused.error, engine::FormatSize(1000)), refused.error);
@@ -1464,12 +1480,12 @@ TEST_SUITE("files")
         // exactly at the limit is fine
         const Bytes fits = RandomBytes(1000, 62);
         WriteFile(src.Path() / "fits.bin", fits);
-        const net::Chat chat = Deliver(h, ana, "", src.Path() / "fits.bin", {&bo});
+        const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / "fits.bin", {&bo});
         CHECK(chat.file->size == 1000);
 
         // a raw peer that offers too much is refused at once, and what it sends anyway is dropped
         auto raw = JoinRaw(h, "raw");
-        raw->Send(net::FileOffer{7, "", "big.bin", 1001});
+        raw->Send(net::FileOffer{7, net::Target::Everyone(), "big.bin", 1001});
         const net::FileAbort abort = ExpectAbort(*raw, 7);
         CHECK(abort.code == FileAbortCode::TooLarge);
         CHECK_MESSAGE(Contains(abort.reason, engine::FormatSize(1000)), abort.reason);
@@ -1503,7 +1519,7 @@ TEST_SUITE("files")
 
         // the proxy lets 8 MiB through, then holds the rest: the upload stops midway
         proxy.SetCap(Way::Up, proxy.Forwarded(Way::Up) + (std::uint64_t{8} << 20));
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "big.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "big.bin");
         h.WaitUntil([&] { return PartialBytes(partial) >= (std::uint64_t{4} << 20); },
                     "the server to hold 4 MiB of the upload", BigTimeout);
         const std::uint64_t held = PartialBytes(partial);
@@ -1553,7 +1569,7 @@ TEST_SUITE("files")
         auto& bo = JoinVia(h, proxy, "bo");
         const Bytes bytes = RandomBytes(std::size_t{48} << 20, 81);
         WriteFile(src.Path() / "big.bin", bytes);
-        const net::Chat chat = Deliver(h, ana, "", src.Path() / "big.bin", {&bo}, BigTimeout);
+        const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / "big.bin", {&bo}, BigTimeout);
 
         proxy.SetCap(Way::Down, proxy.Forwarded(Way::Down) + (std::uint64_t{8} << 20));
         bo.client.Download(chat, dl.Path());
@@ -1600,7 +1616,7 @@ TEST_SUITE("files")
         const fs::path partial = data.Path() / "files" / "partial";
 
         proxy.SetCap(Way::Up, proxy.Forwarded(Way::Up) + (std::uint64_t{6} << 20));
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "big.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "big.bin");
         h.WaitUntil([&] { return PartialBytes(partial) >= (std::uint64_t{2} << 20); },
                     "the server to hold part of the upload", BigTimeout);
         ana.client.CancelTransfer(id, Dir::Upload);
@@ -1634,7 +1650,7 @@ TEST_SUITE("files")
         auto& bo = JoinVia(h, proxy, "bo", Reconnect::No);
         const Bytes bytes = RandomBytes(std::size_t{32} << 20, 101);
         WriteFile(src.Path() / "big.bin", bytes);
-        const net::Chat chat = Deliver(h, ana, "", src.Path() / "big.bin", {&bo}, BigTimeout);
+        const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / "big.bin", {&bo}, BigTimeout);
 
         proxy.SetCap(Way::Down, proxy.Forwarded(Way::Down) + (std::uint64_t{6} << 20));
         bo.client.Download(chat, dl.Path());
@@ -1693,7 +1709,7 @@ TEST_SUITE("files")
         {
             INFO("the sender's and another client's lines during an upload");
             anaProxy.SetRate(Way::Up, Rate);
-            const std::uint64_t id = StartUpload(ana, "", src.Path() / "big.bin");
+            const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "big.bin");
             h.WaitUntil([&] { return anaProxy.Forwarded(Way::Up) >= (std::uint64_t{4} << 20); }, "the upload to move");
             ana.Say("", "sender speaks during the upload");
             cy.Say("", "cy speaks during the upload");
@@ -1756,10 +1772,10 @@ TEST_SUITE("files")
         WriteFile(src.Path() / "a2.bin", a2);
         WriteFile(src.Path() / "c1.bin", c1);
         WriteFile(src.Path() / "c2.bin", a1); // the same bytes as a1, under another name, from someone else
-        const std::uint64_t ua1 = StartUpload(ana, "", src.Path() / "a1.bin");
-        const std::uint64_t ua2 = StartUpload(ana, "", src.Path() / "a2.bin");
-        const std::uint64_t uc1 = StartUpload(cy, "", src.Path() / "c1.bin");
-        const std::uint64_t uc2 = StartUpload(cy, "", src.Path() / "c2.bin");
+        const std::uint64_t ua1 = StartUpload(ana, net::Target::Everyone(), src.Path() / "a1.bin");
+        const std::uint64_t ua2 = StartUpload(ana, net::Target::Everyone(), src.Path() / "a2.bin");
+        const std::uint64_t uc1 = StartUpload(cy, net::Target::Everyone(), src.Path() / "c1.bin");
+        const std::uint64_t uc2 = StartUpload(cy, net::Target::Everyone(), src.Path() / "c2.bin");
         const net::Chat ca1 = WaitDelivered(h, ana, ua1, {&bo}, BigTimeout);
         const net::Chat ca2 = WaitDelivered(h, ana, ua2, {&bo}, BigTimeout);
         const net::Chat cc1 = WaitDelivered(h, cy, uc1, {&bo}, BigTimeout);
@@ -1820,7 +1836,7 @@ TEST_SUITE("files")
             // the generated file must be readable by the engine itself
             const auto local = engine::DecodeImage(c.bytes);
             REQUIRE_MESSAGE(local.image, local.error);
-            const net::Chat chat = Deliver(h, ana, "", src.Path() / c.name, {&bo});
+            const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / c.name, {&bo});
             REQUIRE(chat.file);
             CHECK(chat.file->mime == c.mime);
             CheckThumbSize(*chat.file, c.width, c.height);
@@ -1879,7 +1895,7 @@ TEST_SUITE("files")
         {
             CAPTURE(c.name);
             WriteFile(src.Path() / c.name, c.bytes);
-            const net::Chat chat = Deliver(h, ana, "", src.Path() / c.name, {&bo});
+            const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / c.name, {&bo});
             REQUIRE(chat.file);
             CHECK(chat.file->mime == c.mime);
             CHECK(chat.file->thumbWidth == 0);
@@ -1903,7 +1919,7 @@ TEST_SUITE("files")
         // still serving: chat and a real image with its preview
         SayAndWait(h, ana, {&bo}, "still here");
         WriteFile(src.Path() / "real.png", png);
-        const net::Chat real = Deliver(h, ana, "", src.Path() / "real.png", {&bo});
+        const net::Chat real = Deliver(h, ana, net::Target::Everyone(), src.Path() / "real.png", {&bo});
         CheckThumbSize(*real.file, 640, 480);
         CHECK(h.Server().server.Running());
     }
@@ -1919,14 +1935,14 @@ TEST_SUITE("files")
         auto& cy = h.Join("cy");
         const Bytes bytes = RandomBytes((std::size_t{1} << 20) + 3, 131);
         WriteFile(src.Path() / "plain.bin", bytes);
-        const net::Chat chat = Deliver(h, ana, "", src.Path() / "plain.bin", {&bo, &cy});
+        const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / "plain.bin", {&bo, &cy});
         CHECK(chat.file->sha256 == Sha(bytes));
         const fs::path saved = Fetch(h, bo, chat, dl.Path());
         CHECK_MESSAGE(CompareFile(saved, bytes).empty(), CompareFile(saved, bytes));
 
         const Bytes image = Png(Gradient(960, 540));
         WriteFile(src.Path() / "picture.png", image);
-        const net::Chat picture = Deliver(h, ana, "bo", src.Path() / "picture.png", {&bo});
+        const net::Chat picture = Deliver(h, ana, net::Target::Person("bo"), src.Path() / "picture.png", {&bo});
         CHECK(picture.kind == ChatKind::Private);
         CheckThumbSize(*picture.file, 960, 540);
         bo.client.RequestThumb(picture.id);
@@ -1957,7 +1973,7 @@ TEST_SUITE("files")
         WriteFile(src.Path() / "acked.bin", bytes);
 
         proxy.HoldAt(Way::Down, [](const net::Message& m) { return std::holds_alternative<net::Ack>(m); });
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "acked.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "acked.bin");
         h.WaitUntil([&] { return FileChats(bo).size() == 1 && proxy.Holding(Way::Down); },
                     "the file to be posted while its ack is held");
         CHECK_FALSE(AckFor(ana, id).has_value());
@@ -2001,7 +2017,7 @@ TEST_SUITE("files")
         WriteFile(src.Path() / "kept.bin", bytes);
 
         proxy.HoldAt(Way::Down, [](const net::Message& m) { return std::holds_alternative<net::Ack>(m); });
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "kept.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "kept.bin");
         h.WaitUntil([&] { return FileChats(bo).size() == 1 && proxy.Holding(Way::Down); },
                     "the file to be posted while its ack is held");
         const std::uint64_t messageId = FileChats(bo)[0].id;
@@ -2038,7 +2054,7 @@ TEST_SUITE("files")
         const fs::path partial = data.Path() / "files" / "partial";
 
         proxy.HoldAt(Way::Up, [](const net::Message& m) { return std::holds_alternative<net::FileEnd>(m); });
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "ended.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "ended.bin");
         // the server confirmed every byte (its partial file may still sit in a write buffer)
         const auto serverHasAll = [&] {
             for (const auto& [link, progress] : proxy.FramesOf<net::FileProgress>(Way::Down))
@@ -2087,7 +2103,7 @@ TEST_SUITE("files")
         const fs::path partial = data.Path() / "files" / "partial";
 
         proxy.SetCap(Way::Up, proxy.Forwarded(Way::Up) + (std::uint64_t{6} << 20));
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "restarted.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "restarted.bin");
         h.WaitUntil([&] { return PartialBytes(partial) >= (std::uint64_t{2} << 20); },
                     "the server to hold part of the upload", BigTimeout);
         h.StopServer();
@@ -2125,8 +2141,8 @@ TEST_SUITE("files")
         const Bytes secret = RandomBytes(5000, 181);
         WriteFile(src.Path() / "photo.jpg", image);
         WriteFile(src.Path() / "secret.bin", secret);
-        const net::Chat photo = Deliver(h, ana, "", src.Path() / "photo.jpg", {&bo});
-        const net::Chat priv = Deliver(h, ana, "bo", src.Path() / "secret.bin", {&bo});
+        const net::Chat photo = Deliver(h, ana, net::Target::Everyone(), src.Path() / "photo.jpg", {&bo});
+        const net::Chat priv = Deliver(h, ana, net::Target::Person("bo"), src.Path() / "secret.bin", {&bo});
 
         {
             auto& cy = JoinWithHistory(h, "cy");
@@ -2184,7 +2200,7 @@ TEST_SUITE("files")
         }
         const Bytes bytes = RandomBytes(FileChunkBytes + 1, 191);
         WriteFile(src.Path() / "for-later.bin", bytes);
-        const std::uint64_t id = StartUpload(ana, "bo", src.Path() / "for-later.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Person("bo"), src.Path() / "for-later.bin");
         WaitDelivered(h, ana, id, {&ana});
         auto& bo = JoinWithHistory(h, "bo");
         const auto files = HistoryFileChats(bo);
@@ -2208,15 +2224,15 @@ TEST_SUITE("files")
         fs::create_directories(src.Path() / "folder");
         struct Case
         {
-            std::string to;
+            net::Target to;
             fs::path path;
             std::string mention;
         };
         const std::vector<Case> cases{
-            {"nobody", src.Path() / "a.txt", "nobody"},
-            {"ANA", src.Path() / "a.txt", "someone other than yourself"},
-            {"", src.Path() / "folder", "folder"},
-            {"", src.Path() / "missing.bin", "cannot read"},
+            {net::Target::Person("nobody"), src.Path() / "a.txt", "nobody"},
+            {net::Target::Person("ANA"), src.Path() / "a.txt", "someone other than yourself"},
+            {net::Target::Everyone(), src.Path() / "folder", "folder"},
+            {net::Target::Everyone(), src.Path() / "missing.bin", "cannot read"},
         };
         for (const auto& c : cases)
         {
@@ -2246,12 +2262,12 @@ TEST_SUITE("files")
         h.StartServer(config);
         auto& ana = h.Join("ana");
         WriteFile(src.Path() / "a.txt", TextBytes("a"));
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "a.txt");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "a.txt");
         const auto t = WaitFinal(h, ana, Dir::Upload, id);
         CHECK(t.state == State::Failed);
         CHECK_MESSAGE(Contains(t.error, "does not accept files"), t.error);
         auto raw = JoinRaw(h, "raw");
-        raw->Send(net::FileOffer{1, "", "a.txt", 1});
+        raw->Send(net::FileOffer{1, net::Target::Everyone(), "a.txt", 1});
         const net::FileAbort abort = ExpectAbort(*raw, 1);
         CHECK(abort.code == FileAbortCode::TooLarge);
         CHECK_MESSAGE(Contains(abort.reason, "does not accept files"), abort.reason);
@@ -2261,7 +2277,7 @@ TEST_SUITE("files")
     {
         Harness h;
         auto& server = h.StartServer();
-        const std::vector<net::Message> frames{net::FileGet{1, 0}, net::FileOffer{1, "", "x.txt", 1},
+        const std::vector<net::Message> frames{net::FileGet{1, 0}, net::FileOffer{1, net::Target::Everyone(), "x.txt", 1},
                                                net::ThumbGet{1}, net::FileChunk{1, 0, Bytes{1}}};
         for (const auto& frame : frames)
         {
@@ -2289,7 +2305,7 @@ TEST_SUITE("files")
         auto& bo = JoinVia(h, proxy, "bo", Reconnect::No);
         const Bytes bytes = RandomBytes((std::size_t{3} << 20) + 17, 201);
         WriteFile(src.Path() / "left.bin", bytes);
-        const net::Chat chat = Deliver(h, ana, "", src.Path() / "left.bin", {&bo});
+        const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / "left.bin", {&bo});
         const std::string partName = net::PartName("left.bin", chat.id, chat.file->sha256);
         const auto lastGet = [&] { return proxy.FramesOf<net::FileGet>(Way::Up).back().second; };
 
@@ -2346,7 +2362,7 @@ TEST_SUITE("files")
 
         // the offer is held; the cancel's FileAbort queues behind it; both arrive together
         proxy.HoldAt(Way::Up, [](const net::Message& m) { return std::holds_alternative<net::FileOffer>(m); });
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "early.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "early.bin");
         h.WaitUntil([&] { return proxy.Holding(Way::Up); }, "the offer to be held");
         ana.client.CancelTransfer(id, Dir::Upload);
         CHECK(WaitFinal(h, ana, Dir::Upload, id).state == State::Cancelled);
@@ -2377,7 +2393,7 @@ TEST_SUITE("files")
 
         // the upload: the server's progress never reaches ana
         proxy.HoldAt(Way::Down, [](const net::Message& m) { return std::holds_alternative<net::FileProgress>(m); });
-        const std::uint64_t id = StartUpload(ana, "", src.Path() / "window.bin");
+        const std::uint64_t id = StartUpload(ana, net::Target::Everyone(), src.Path() / "window.bin");
         const auto sentUp = [&] {
             std::uint64_t total = 0;
             for (const auto& seen : proxy.Frames(Way::Up))
@@ -2426,7 +2442,7 @@ TEST_SUITE("files")
         auto& bo = h.Join("bo");
         const Bytes bytes = RandomBytes(FileChunkBytes * 2 + 321, 231);
         WriteFile(src.Path() / "offset.bin", bytes);
-        const net::Chat chat = Deliver(h, ana, "", src.Path() / "offset.bin", {&bo});
+        const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / "offset.bin", {&bo});
         auto raw = JoinRaw(h, "raw");
         for (const std::uint64_t from : {std::uint64_t{1}, std::uint64_t{FileChunkBytes}, std::uint64_t{bytes.size() - 1}})
         {
@@ -2474,7 +2490,7 @@ TEST_SUITE("files")
             CAPTURE(c.expected);
             const Bytes bytes = TextBytes("local " + c.expected);
             WriteFile(src.Path() / c.local, bytes);
-            const net::Chat chat = Deliver(h, ana, "", src.Path() / c.local, {&bo});
+            const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / c.local, {&bo});
             CHECK(chat.text == c.expected);
             const fs::path saved = Fetch(h, bo, chat, dl.Path());
             CHECK(saved == dl.Path() / c.expected);
@@ -2496,7 +2512,7 @@ TEST_SUITE("files")
         auto& bo = JoinVia(h, proxy, "bo", Reconnect::No);
         const Bytes bytes = RandomBytes(std::size_t{8} << 20, 241);
         WriteFile(src.Path() / "again.bin", bytes);
-        const net::Chat chat = Deliver(h, ana, "", src.Path() / "again.bin", {&bo});
+        const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / "again.bin", {&bo});
 
         // the first request's chunks from 1 MiB on stay in the proxy for now
         proxy.HoldAt(Way::Down, [](const net::Message& m) {
@@ -2540,7 +2556,7 @@ TEST_SUITE("files")
         auto& bo = JoinVia(h, proxy, "bo");
         const Bytes bytes = RandomBytes(std::size_t{8} << 20, 251);
         WriteFile(src.Path() / "looked-up.bin", bytes);
-        const net::Chat chat = Deliver(h, ana, "", src.Path() / "looked-up.bin", {&bo});
+        const net::Chat chat = Deliver(h, ana, net::Target::Everyone(), src.Path() / "looked-up.bin", {&bo});
         h.StopServer();
         h.RestartServer();
         REQUIRE(server.Count(net::ServerEvent::Kind::Started) == 2);
