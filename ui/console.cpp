@@ -347,7 +347,7 @@ public:
                     JsonString(ClientModel::KeyOf(e.history.conversation)) + ",\"count\":" + std::to_string(e.history.chats.size()) +
                     ",\"more\":" + (e.history.more ? "true" : "false") + "}",
                 e.history.chats.empty()
-                    ? std::string()
+                    ? (e.history.reason == net::HistoryReason::Page ? Now() + "(no older messages)" : std::string())
                     : Now() + "(" + std::to_string(e.history.chats.size()) +
                           (e.history.chats.size() == 1 ? " message" : " messages") + " from the archive" +
                           (e.history.more && e.history.reason != net::HistoryReason::Resume ? "; /history shows older ones)" : ")"));
@@ -626,14 +626,8 @@ int RunHeadlessClient(const Options& o)
     const auto roomArg = [&](std::string word) {
         if (!word.empty() && word[0] == '#')
             word.erase(0, 1);
-        std::string problem = engine::NicknameProblem(word);
-        if (problem.empty() && word.find_first_of("#,:") != std::string::npos)
-            problem = "it cannot contain '#', ',' or ':'";
-        if (!problem.empty())
+        if (const std::string problem = engine::RoomNameProblem(word); !problem.empty())
         {
-            const auto at = problem.find("a nickname");
-            if (at != std::string::npos)
-                problem.replace(at, 10, "a room name");
             printer.Info("not a room name: " + problem);
             return std::string();
         }
@@ -858,6 +852,10 @@ int RunHeadlessClient(const Options& o)
             if (e.kind == net::ClientEvent::Kind::Connected && !std::exchange(sentScripted, true))
                 for (const auto& line : o.send) // once, not again after a reconnect
                     handle(line);
+            // the server's spelling of the current room ("/join #Games" joins "games")
+            if (e.kind == net::ClientEvent::Kind::RoomState &&
+                engine::FoldCase(e.room.name) == engine::FoldCase(current.name))
+                current.name = e.room.name;
             // left the current room (here, or from another client of ours): plain lines go to everyone again
             if (e.kind == net::ClientEvent::Kind::Chat && e.chat.kind == net::ChatKind::RoomLeave &&
                 engine::FoldCase(e.chat.from) == engine::FoldCase(model.Nick()) &&

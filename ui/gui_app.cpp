@@ -152,6 +152,7 @@ std::size_t GuiApp::DrainEvents()
             if (e.kind == net::ClientEvent::Kind::Connected && !m_sentScripted)
             {
                 m_sentScripted = true;
+                std::string current; // plain lines go to the room joined last, as in the headless client
                 for (const auto& line : m_options.send)
                 {
                     // "/msg NICK text" sends privately ("/msg #room text" to a room), as in the
@@ -165,11 +166,15 @@ std::size_t GuiApp::DrainEvents()
                         m_clientModel->AddOwnFile(target, path, id, engine::NowMs());
                     }
                     else if (line.rfind("/join ", 0) == 0)
-                        m_clientPanel->JoinRoom(line.substr(6));
+                    {
+                        const std::string room = line.substr(line.size() > 6 && line[6] == '#' ? 7 : 6);
+                        m_clientPanel->JoinRoom(room);
+                        current = ClientModel::KeyOf(net::Target::Room(room));
+                    }
                     else if (line.rfind("/msg ", 0) == 0 && space != std::string::npos)
                         m_clientPanel->SendTo(line.substr(5, space - 5), line.substr(space + 1));
                     else
-                        m_clientPanel->SendTo("", line.rfind("//", 0) == 0 ? line.substr(1) : line);
+                        m_clientPanel->SendTo(current, line.rfind("//", 0) == 0 ? line.substr(1) : line);
                 }
             }
         });

@@ -123,7 +123,7 @@ ParseResult ParseOptions(int argc, char** argv)
     app.add_option("--host", o.host, "Client: server to join")->capture_default_str();
     app.add_option("--port", o.port, "Server: port to listen on; client: port to join (0: any free port, server only)")
         ->capture_default_str();
-    app.add_option("--nick", o.nick, "Client: your nickname (1-32 characters, no spaces)");
+    app.add_option("--nick", o.nick, "Client: your nickname (1-32 characters, no spaces, not starting with #; the first identity key to use it owns it)");
     app.add_option("--name", o.serverName, "Server: name shown to clients")->capture_default_str();
     app.add_option("--heartbeat", o.heartbeatSeconds, "Seconds of silence before a heartbeat is sent")
         ->capture_default_str()->check(CLI::Range(1, 3600));

@@ -635,6 +635,13 @@ std::optional<RoomInfo> Core::Room(const std::string& name, bool withMembers) co
     return Info(*room, {}, withMembers);
 }
 
+RoomInfo Core::Joined(const std::string& room) const
+{
+    RoomInfo info = *Room(room, true);
+    info.member = true; // the RoomState of a room the user is in
+    return info;
+}
+
 std::vector<RoomInfo> Core::ListRooms(const std::string& viewer) const
 {
     std::vector<RoomInfo> rooms;
@@ -667,10 +674,10 @@ void Core::DoJoinRoom(Participant& p, const std::string& name, std::function<voi
     if (!user)
         return done(Outcome::Fail(ErrorCode::NotJoined, "join with a nickname first"), {});
     if (std::string problem = engine::RoomNameProblem(name); !problem.empty())
-        return done(Outcome::Fail(ErrorCode::InvalidName, "#" + name + " is not a valid room name: " + problem), {});
+        return done(Outcome::Fail(ErrorCode::InvalidName, Quote(name) + " is not a valid room name: " + problem), {});
     const RoomData* room = FindRoom(name);
     if (engine::FoldCase(name) == EveryoneRoom || (room && room->members.count(engine::FoldCase(user->nick))))
-        return done({}, *Room(name, true)); // already in it
+        return done({}, Joined(name)); // already in it
     const Chat record = Record(ChatKind::RoomJoin, user->nick, Target::Room(room ? room->name : name), {});
     Commit(record, 0, &p, [this, record, done = std::move(done)](bool ok, const std::string& error) {
         if (!ok)
@@ -681,7 +688,7 @@ void Core::DoJoinRoom(Participant& p, const std::string& name, std::function<voi
                                                                     record.to.name + " (" + error + ")"),
                         {});
         }
-        done({}, *Room(record.to.name, true));
+        done({}, Joined(record.to.name));
     });
 }
 

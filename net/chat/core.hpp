@@ -175,6 +175,7 @@ private:
     void StorePost(Participant* from, const Chat& record, std::uint64_t clientMsgId, PostDone done);
     const RoomData* FindRoom(const std::string& name) const;
     RoomInfo Info(const RoomData& room, const std::string& viewer, bool withMembers) const;
+    RoomInfo Joined(const std::string& room) const; // a room's state for one of its members
     User* UserOf(const Participant& p);
 
     asio::io_context& m_io;

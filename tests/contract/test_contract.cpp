@@ -170,6 +170,7 @@ TEST_CASE_TEMPLATE("rooms: join creates, members get the room's messages, others
     REQUIRE(created.reply.ok);
     CHECK(created.state.name == "games");
     CHECK(created.state.members == std::vector<std::string>{"ana"});
+    CHECK(created.state.member);
     CHECK(ana->WaitFor([](const auto& live) { return Has(live, ChatKind::RoomJoin, "ana"); }));
 
     const RoomReply joined = bo->Join("GAMES"); // names compare case-insensitively

@@ -241,7 +241,7 @@ bool ClientPanel::DrawConversationHeader(Conversation& c)
     else if (left)
         ImGui::TextDisabled("\xC2\xB7 you left this room");
     else if (c.IsRoom())
-        ImGui::TextDisabled("\xC2\xB7 %d members", static_cast<int>(c.memberCount));
+        ImGui::TextDisabled(c.memberCount == 1 ? "\xC2\xB7 %d member" : "\xC2\xB7 %d members", static_cast<int>(c.memberCount));
     else
         ImGui::TextDisabled(m_model.IsOnline(c.key) ? "\xC2\xB7 private, online" : "\xC2\xB7 private, offline");
 
