@@ -151,7 +151,7 @@ ParseResult ParseOptions(int argc, char** argv)
                        engine::DefaultIdentityPath().string() + ")");
     app.add_flag("--no-reconnect", o.noReconnect, "Client: do not reconnect by itself when the connection is lost");
     app.add_option("--send", o.send,
-                   "Client: send this line once joined (repeatable; /msg NICK text sends privately, /send PATH [NICK] a file)")->allow_extra_args(false);
+                   "Client: send this line once joined (repeatable; /join #room, /msg NICK text, /send PATH [NICK]; plain lines go to the room joined last)")->allow_extra_args(false);
     app.add_option("--screenshot", o.screenshot, "GUI: save the window as a PNG after --frames frames, then exit");
     app.add_option("--frames", o.frames, "GUI: frames to draw before --screenshot")->capture_default_str()
         ->check(CLI::Range(1, 100000));
