@@ -7,6 +7,7 @@
 
 #include "engine/identity.hpp"
 #include "net/protocol.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -94,17 +95,7 @@ void Barrier(World& world, const std::vector<User*>& users);
 std::unique_ptr<World> MakeFakeWorld(bool archive);
 std::unique_ptr<World> MakeObrolWorld(bool archive);
 
-// A fresh folder under the temp folder, removed on destruction.
-class ScratchDir
-{
-public:
-    ScratchDir();
-    ~ScratchDir();
-    const std::filesystem::path& Path() const { return m_path; }
 
-private:
-    std::filesystem::path m_path;
-};
 
 bool Has(const std::vector<net::Chat>& records, net::ChatKind kind, const std::string& from, const std::string& text = {});
 

@@ -159,7 +159,7 @@ private:
     }
 
     bool m_archived;
-    ScratchDir m_dir;
+    TempDir m_dir{"obrol-contract"};
     asio::io_context m_io;
     std::unique_ptr<engine::Archive> m_archive;
     std::unique_ptr<net::chat::Store> m_store;

@@ -344,7 +344,7 @@ private:
     }
 
     bool m_archived;
-    ScratchDir m_dir;
+    TempDir m_dir{"obrol-contract"};
     engine::EventQueue<net::ServerEvent> m_events{nullptr};
     net::Server m_server{m_events};
     std::vector<net::ServerEvent> m_seen;

@@ -1,7 +1,6 @@
 #include "contract/doors.hpp"
 
 #include <algorithm>
-#include <random>
 
 namespace obrol::test::contract {
 
@@ -19,25 +18,6 @@ bool Has(const std::vector<net::Chat>& records, net::ChatKind kind, const std::s
     return std::any_of(records.begin(), records.end(), [&](const net::Chat& c) {
         return c.kind == kind && c.from == from && (text.empty() || c.text == text);
     });
-}
-
-ScratchDir::ScratchDir()
-{
-    std::random_device device;
-    const auto base = std::filesystem::temp_directory_path();
-    for (int attempt = 0; attempt < 100 && m_path.empty(); ++attempt)
-    {
-        const auto candidate = base / ("obrol-contract-" + std::to_string(device()) + std::to_string(device()));
-        if (std::filesystem::create_directory(candidate))
-            m_path = candidate;
-    }
-    REQUIRE(!m_path.empty());
-}
-
-ScratchDir::~ScratchDir()
-{
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
 }
 
 } // namespace obrol::test::contract

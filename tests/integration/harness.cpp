@@ -344,29 +344,6 @@ std::string Harness::Describe() const
 
 // [SECTION] Data folders and server processes
 
-TempDir::TempDir()
-{
-    std::random_device device;
-    const auto base = std::filesystem::temp_directory_path();
-    for (int attempt = 0; attempt < 100; ++attempt)
-    {
-        const auto candidate = base / ("obrol-it-" + std::to_string(device()) + std::to_string(device()));
-        if (std::filesystem::create_directory(candidate)) // false: it existed already
-        {
-            m_path = candidate;
-            return;
-        }
-    }
-    FAIL("cannot create a temporary folder under " << base.string());
-}
-
-TempDir::~TempDir()
-{
-    std::error_code ignored;
-    if (!m_path.empty())
-        std::filesystem::remove_all(m_path, ignored);
-}
-
 std::vector<engine::StoredMessage> ReadArchive(const std::filesystem::path& dataDir)
 {
     std::vector<engine::StoredMessage> all;

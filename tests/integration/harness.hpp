@@ -10,6 +10,7 @@
 #include "net/protocol.hpp"
 #include "net/server.hpp"
 #include "raw_peer.hpp"
+#include "temp_dir.hpp"
 #include "ui/model/client_model.hpp"
 #include "ui/model/server_model.hpp"
 
@@ -163,19 +164,7 @@ void SayAndWait(Harness& h, TestClient& from, std::vector<TestClient*> others, c
 
 // [SECTION] Data folders and server processes
 
-// A fresh, empty folder under the system temp folder; removed (with everything in it) on destruction.
-class TempDir
-{
-public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::filesystem::path& Path() const { return m_path; }
-
-private:
-    std::filesystem::path m_path;
-};
+// TempDir (a fresh folder per test) is in tests/temp_dir.hpp, shared by every suite.
 
 // Everything in the archive of a data folder (no server may use it now), ascending ids.
 std::vector<engine::StoredMessage> ReadArchive(const std::filesystem::path& dataDir);

@@ -6,6 +6,8 @@
 #include "engine/file_names.hpp"
 
 #include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
 #include <sqlite3.h>
 
 #include <array>
@@ -30,32 +32,11 @@ namespace {
 
 constexpr auto Deadline = std::chrono::seconds(10);
 
-// A fresh folder under the system temp folder, removed with everything in it.
-class TempDir
+// A fresh folder for each test (tests/temp_dir.hpp), named after this suite.
+class TempDir : public obrol::test::TempDir
 {
 public:
-    TempDir()
-    {
-        std::random_device random;
-        for (;;)
-        {
-            m_path = fs::temp_directory_path() / ("obrol-archive-test-" + std::to_string(random()));
-            if (fs::create_directory(m_path))
-                break;
-        }
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& Path() const { return m_path; }
-
-private:
-    fs::path m_path;
+    TempDir() : obrol::test::TempDir("obrol-archive-test") {}
 };
 
 ArchiveConfig ConfigIn(const fs::path& dir, std::size_t maxBatch = 1024)

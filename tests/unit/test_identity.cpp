@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -21,32 +23,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder under the system temp folder, removed with everything in it.
-class TempDir
+// A fresh folder for each test (tests/temp_dir.hpp), named after this suite.
+class TempDir : public obrol::test::TempDir
 {
 public:
-    TempDir()
-    {
-        std::random_device random;
-        for (;;)
-        {
-            m_path = fs::temp_directory_path() / ("obrol-identity-test-" + std::to_string(random()));
-            if (fs::create_directory(m_path))
-                break;
-        }
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& Path() const { return m_path; }
-
-private:
-    fs::path m_path;
+    TempDir() : obrol::test::TempDir("obrol-identity-test") {}
 };
 
 std::vector<std::uint8_t> Bytes(std::string_view text)
