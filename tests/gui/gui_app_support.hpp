@@ -74,6 +74,10 @@ public:
     void Remove(Peer& peer) { std::erase(m_peers, &peer); }
     // Something else to drain every frame (a server of the test's own).
     void AddDrain(std::function<void()> drain) { m_drains.push_back(std::move(drain)); }
+    // More to say about the app when a wait fails (transfers, ...).
+    void AddState(std::function<std::string()> state) { m_states.push_back(std::move(state)); }
+    // Every frame drawn as if the pointer were outside the window: no hover tooltip anywhere.
+    void IgnoreMouse() { m_ignoreMouse = true; }
 
     void Drain()
     {
@@ -88,7 +92,7 @@ public:
     void BuildFrame()
     {
         Drain();
-        m_window.BeginFrame();
+        m_window.BeginFrame(m_ignoreMouse);
         m_app.Draw(true);
     }
 
@@ -146,6 +150,8 @@ public:
         }
         for (const Peer* peer : m_peers)
             s << "; peer " << peer->model.Nick() << ": " << peer->model.StateText();
+        for (const auto& state : m_states)
+            s << "; " << state();
         return s.str();
     }
 
@@ -154,11 +160,13 @@ private:
     ui::GuiApp& m_app;
     std::vector<Peer*> m_peers;
     std::vector<std::function<void()>> m_drains;
+    std::vector<std::function<std::string()>> m_states;
+    bool m_ignoreMouse = false;
 };
 
-inline std::unique_ptr<engine::Window> OpenWindow()
+inline std::unique_ptr<engine::Window> OpenWindow(const char* title = "Obrol GUI test")
 {
-    auto window = OpenTestWindow("Obrol GUI test", 1280, 760);
+    auto window = OpenTestWindow(title, 1280, 760);
     ui::theme::Apply(window->ContentScale());
     return window;
 }

@@ -6,7 +6,7 @@
 #include "engine/event_queue.hpp"
 #include "engine/file_names.hpp"
 #include "engine/gfx/window.hpp"
-#include "gui/gui_support.hpp"
+#include "gui/gui_app_support.hpp"
 #include "engine/image.hpp"
 #include "net/protocol.hpp"
 #include "ui/gui_app.hpp"
@@ -100,85 +100,47 @@ Bar FindBar(const Image& image)
 
 // [SECTION] The window and the frame pump
 
-std::unique_ptr<engine::Window> OpenWindow()
+std::unique_ptr<engine::Window> OpenFilesWindow() { return OpenWindow("Obrol GUI files test"); }
+
+// What the host client holds, for a failed wait: its lines and transfers.
+std::string FilesState(ui::GuiApp& app)
 {
-    auto window = OpenTestWindow("Obrol GUI files test", 1280, 760);
-    ui::theme::Apply(window->ContentScale());
-    return window;
+    std::ostringstream s;
+    if (ui::ClientModel* client = app.Client())
+    {
+        s << "lines:";
+        for (const ui::Line& line : client->Everyone().lines)
+            s << " <" << line.from << "> " << line.text << (line.file ? " (file)" : "") << ";";
+        s << " transfers:";
+        for (const auto& [key, t] : client->Transfers())
+            s << " " << t.status.name << " " << net::TransferStateName(t.status.state) << " " << t.status.done << "/"
+              << t.status.size << (t.status.error.empty() ? "" : " (" + t.status.error + ")") << ";";
+    }
+    return s.str();
 }
 
-class Pump
+// The files suite's frames: the pointer ignored (no tooltips in screenshots), transfers in failures.
+void SetUpPump(Pump& pump, ui::GuiApp& app)
 {
-public:
-    Pump(engine::Window& window, ui::GuiApp& app) : m_window(window), m_app(app) {}
+    pump.IgnoreMouse();
+    pump.AddState([&app] { return FilesState(app); });
+}
 
-    // A frame drawn as if the pointer were outside the window: no hover tooltip in any screenshot.
-    void BuildFrame()
+// Screenshots every few frames until `good(image)` holds (textures come from a worker thread).
+void ScreenshotUntil(Pump& pump, const std::string& path, const std::function<bool(const Image&)>& good,
+                     const std::string& what)
+{
+    const auto deadline = Clock::now() + WaitTimeout;
+    for (;;)
     {
-        m_window.PollEvents();
-        m_app.DrainEvents();
-        m_window.BeginFrame(/*ignoreMouse=*/true);
-        m_app.Draw(true);
+        pump.Frames(3);
+        pump.Screenshot(path);
+        if (good(Image(path)))
+            return;
+        REQUIRE_MESSAGE(Clock::now() < deadline, "waiting (at most 15 s) until the screenshot shows " << what << "; "
+                                                                                                       << pump.State());
     }
-    void Frame()
-    {
-        BuildFrame();
-        m_window.EndFrame();
-    }
-    void Frames(int n)
-    {
-        for (int i = 0; i < n; ++i)
-            Frame();
-    }
-    void WaitUntil(const std::function<bool()>& done, const std::string& what)
-    {
-        const auto deadline = Clock::now() + WaitTimeout;
-        while (!done() && Clock::now() < deadline)
-            Frame();
-        REQUIRE_MESSAGE(done(), "waiting (at most 15 s) until " << what << "; client: " << State());
-    }
-    void Screenshot(const std::string& path)
-    {
-        BuildFrame();
-        m_window.RenderOnly();
-        const std::string error = m_window.SaveScreenshot(path);
-        m_window.Present();
-        REQUIRE_MESSAGE(error.empty(), "SaveScreenshot failed: " << error);
-    }
-    // Screenshots every few frames until `good(image)` holds (textures come from a worker thread).
-    void ScreenshotUntil(const std::string& path, const std::function<bool(const Image&)>& good, const std::string& what)
-    {
-        const auto deadline = Clock::now() + WaitTimeout;
-        for (;;)
-        {
-            Frames(3);
-            Screenshot(path);
-            if (good(Image(path)))
-                return;
-            REQUIRE_MESSAGE(Clock::now() < deadline, "waiting (at most 15 s) until the screenshot shows " << what
-                                                                                                       << "; client: " << State());
-        }
-    }
-    std::string State() const
-    {
-        std::ostringstream s;
-        if (ui::ClientModel* client = m_app.Client())
-        {
-            s << client->StateText() << "; lines:";
-            for (const ui::Line& line : client->Everyone().lines)
-                s << " <" << line.from << "> " << line.text << (line.file ? " (file)" : "") << ";";
-            s << " transfers:";
-            for (const auto& [key, t] : client->Transfers())
-                s << " " << t.status.name << " " << net::TransferStateName(t.status.state) << " " << t.status.done << "/"
-                  << t.status.size << (t.status.error.empty() ? "" : " (" + t.status.error + ")") << ";";
-        }
-        return s.str();
-    }
-
-private:
-    engine::Window& m_window;
-    ui::GuiApp& m_app;
-};
+}
 
 // [SECTION] Test files
 
@@ -535,10 +497,11 @@ TEST_CASE("a file message shows its preview inline and a download in progress sh
 {
     TempFolder downloads("downloads");
     FakeServer server;
-    auto window = OpenWindow();
+    auto window = OpenFilesWindow();
     {
         ui::GuiApp app(FakeServerOptions(server.Port(), downloads.path), window->GetWaker());
         Pump pump(*window, app);
+        SetUpPump(pump, app);
         ui::ClientModel& client = *app.Client();
         pump.WaitUntil([&] { return client.State() == ui::ConnectionState::Connected; }, "the client is connected");
         pump.WaitUntil([&] { return client.FileLine(SunsetId) && client.FileLine(VideoId); }, "both file messages arrive");
@@ -560,7 +523,7 @@ TEST_CASE("a file message shows its preview inline and a download in progress sh
         const auto [previewWidth, previewHeight] = InlinePreviewPixels();
         const auto previewPixels = static_cast<std::size_t>(previewWidth) * static_cast<std::size_t>(previewHeight);
         const std::string path = OutputPath("obrol-gui-files.png");
-        pump.ScreenshotUntil(
+        ScreenshotUntil(pump, 
             path, [&](const Image& image) { return image.Count(Magenta) > previewPixels / 2; }, "the sunset's preview");
         pump.Frames(3); // and a little longer: the download must still sit at 40 %
         pump.Screenshot(path);
@@ -613,10 +576,11 @@ TEST_CASE("clicking a preview opens the viewer with the image")
 {
     TempFolder downloads("viewer");
     FakeServer server;
-    auto window = OpenWindow();
+    auto window = OpenFilesWindow();
     {
         ui::GuiApp app(FakeServerOptions(server.Port(), downloads.path), window->GetWaker());
         Pump pump(*window, app);
+        SetUpPump(pump, app);
         ui::ClientModel& client = *app.Client();
         ui::ClientPanel& panel = *app.ClientView();
         pump.WaitUntil([&] { return client.FileLine(SunsetId) != nullptr; }, "the sunset's message arrives");
@@ -624,7 +588,7 @@ TEST_CASE("clicking a preview opens the viewer with the image")
         const auto [previewWidth, previewHeight] = InlinePreviewPixels();
         const auto previewPixels = static_cast<std::size_t>(previewWidth) * static_cast<std::size_t>(previewHeight);
         const std::string inlinePath = OutputPath("obrol-gui-files-inline.png");
-        pump.ScreenshotUntil(
+        ScreenshotUntil(pump, 
             inlinePath, [&](const Image& image) { return image.Count(Magenta) > previewPixels / 2; },
             "the sunset's preview");
         const std::size_t inlineMagenta = Image(inlinePath).Count(Magenta);
@@ -710,10 +674,11 @@ TEST_CASE("a file dropped on the window is offered to the server and sent")
         std::ofstream out(file, std::ios::binary);
         out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     }
-    auto window = OpenWindow();
+    auto window = OpenFilesWindow();
     {
         ui::GuiApp app(FakeServerOptions(server.Port(), folder.path / "downloads"), window->GetWaker());
         Pump pump(*window, app);
+        SetUpPump(pump, app);
         ui::ClientModel& client = *app.Client();
         pump.WaitUntil([&] { return client.State() == ui::ConnectionState::Connected; }, "the client is connected");
 
