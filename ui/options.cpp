@@ -1,5 +1,7 @@
 #include "ui/options.hpp"
 
+#include "ui/console.hpp"
+
 #include "engine/file_names.hpp"
 #include "engine/paths.hpp"
 #include "engine/units.hpp"
@@ -54,6 +56,9 @@ bool LoadIdentity(Options& o)
     catch (const engine::IdentityError& e)
     {
         std::cerr << "obrol: " << e.what() << "\n";
+        if (o.headless && o.json) // scripts read stdout: the run ends with an `ended` line as always
+            std::cout << "{\"event\":\"ended\",\"reason\":\"identity\",\"text\":" << JsonString(e.what())
+                      << ",\"exit\":1}" << std::endl;
         return false;
     }
 }
