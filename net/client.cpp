@@ -184,15 +184,20 @@ public:
             e.welcome = std::move(*welcome);
             Push(std::move(e));
             files.SetConnection(connection, maxFileBytes); // unfinished transfers resume
-            // room requests made meanwhile first: a message typed after "/join #games" needs the join
-            for (const Message& request : std::exchange(waiting, {}))
-                connection->Send(request);
-            // whatever the server has not acknowledged goes again; it stores each id once
+            // Whatever the server has not acknowledged goes again (it stores each id once), with
+            // the room requests made meanwhile in the order they were made: a message typed
+            // after "/join #games" goes after the join, one typed before it before.
+            auto request = waiting.begin();
             for (auto& [id, say] : unacked)
             {
+                for (; request != waiting.end() && request->first < id; ++request)
+                    connection->Send(request->second);
                 say.resend = true;
                 connection->Send(say);
             }
+            for (; request != waiting.end(); ++request)
+                connection->Send(request->second);
+            waiting.clear();
         }
         else if (auto* challenge = std::get_if<Challenge>(&message))
         {
@@ -338,7 +343,7 @@ public:
         if (joined && connection)
             connection->Send(message);
         else
-            waiting.push_back(std::move(message));
+            waiting.emplace_back(unacked.empty() ? 0 : unacked.rbegin()->first, std::move(message));
     }
 
     void Quit()
@@ -417,7 +422,8 @@ public:
     bool resuming = false;                 // parts of what we missed are still coming
     std::uint64_t liveMax = 0;             // newest live id seen meanwhile
     std::map<std::uint64_t, net::Say> unacked; // sent, not yet acknowledged (ordered: resent in order)
-    std::vector<Message> waiting;          // room requests made while not joined
+    // room requests made while not joined, each after the newest message id unacknowledged then
+    std::vector<std::pair<std::uint64_t, Message>> waiting;
     std::uint64_t attemptId = 0;           // handlers of older attempts ignore themselves
     int retries = 0;
     bool joined = false;
