@@ -28,23 +28,21 @@ chat::CoreHooks Server::Core::Hooks()
         e.sessionId = sender ? sender->Id() : 0;
         Emit(std::move(e));
     };
-    hooks.joined = [this](chat::Participant& p, const std::string& software) {
+    // whatever door they came through: the panel and the log see every user come and go
+    const auto presence = [this](ServerEvent::Kind kind, chat::Participant& p, const std::string& text) {
         ServerEvent e;
-        e.kind = ServerEvent::Kind::ClientJoined;
+        e.kind = kind;
         e.sessionId = p.Id();
         e.nick = p.Nick();
         e.address = p.Address();
-        e.text = software;
+        e.text = text;
         Emit(std::move(e));
     };
-    hooks.left = [this](chat::Participant& p, const std::string& reason) {
-        ServerEvent e;
-        e.kind = ServerEvent::Kind::ClientLeft;
-        e.sessionId = p.Id();
-        e.nick = p.Nick();
-        e.address = p.Address();
-        e.text = reason;
-        Emit(std::move(e));
+    hooks.joined = [presence](chat::Participant& p, const std::string& software) {
+        presence(ServerEvent::Kind::ClientJoined, p, software);
+    };
+    hooks.left = [presence](chat::Participant& p, const std::string& reason) {
+        presence(ServerEvent::Kind::ClientLeft, p, reason);
     };
     hooks.refused = [this](const std::string& address, const std::string& nick, const std::string& reason) {
         ServerEvent e;

@@ -98,38 +98,29 @@ TEST_CASE("versions: an old client is told to update, a client too new is told t
     Harness h;
     h.StartServer();
     const auto key = engine::Identity::Generate();
-    {
+    // the answer to a Hello speaking versions minVersion..version
+    const auto answer = [&](const std::string& nick, std::uint16_t version, std::uint16_t minVersion) {
         RawPeer peer(h.Server().port);
-        net::Hello old = HelloFor("old", key);
-        old.version = 2; // the version-2 layout: no minVersion, no key
-        peer.Send(old);
-        const auto refuse = RefusedWith(peer);
-        REQUIRE(refuse);
-        CHECK(refuse->code == net::RefuseCode::VersionMismatch);
-        CHECK(Contains(refuse->reason, "update Obrol"));
-    }
-    {
-        RawPeer peer(h.Server().port);
-        net::Hello future = HelloFor("future", key);
-        future.version = 9;
-        future.minVersion = 7;
-        peer.Send(future);
-        const auto refuse = RefusedWith(peer);
-        REQUIRE(refuse);
-        CHECK(refuse->code == net::RefuseCode::VersionMismatch);
-        CHECK(Contains(refuse->reason, "operator"));
-    }
-    {
-        // a newer client that still speaks 3 is served with 3
-        RawPeer peer(h.Server().port);
-        net::Hello newer = HelloFor("newer", key);
-        newer.version = 5;
-        newer.minVersion = 3;
-        peer.Send(newer);
-        auto challenge = peer.Next();
-        REQUIRE(As<net::Challenge>(challenge));
-        CHECK(As<net::Challenge>(challenge)->version == 3);
-    }
+        net::Hello hello = HelloFor(nick, key);
+        hello.version = version; // below 3: the version-2 layout, no minVersion, no key
+        hello.minVersion = minVersion;
+        peer.Send(hello);
+        auto first = peer.Next();
+        REQUIRE(first);
+        return *first;
+    };
+    const auto old = answer("old", 2, 2);
+    REQUIRE(std::holds_alternative<net::Refuse>(old));
+    CHECK(std::get<net::Refuse>(old).code == net::RefuseCode::VersionMismatch);
+    CHECK(Contains(std::get<net::Refuse>(old).reason, "update Obrol"));
+    const auto future = answer("future", 9, 7);
+    REQUIRE(std::holds_alternative<net::Refuse>(future));
+    CHECK(std::get<net::Refuse>(future).code == net::RefuseCode::VersionMismatch);
+    CHECK(Contains(std::get<net::Refuse>(future).reason, "operator"));
+    // a newer client that still speaks 3 is served with 3
+    const auto newer = answer("newer", 5, 3);
+    REQUIRE(std::holds_alternative<net::Challenge>(newer));
+    CHECK(std::get<net::Challenge>(newer).version == 3);
 }
 
 TEST_CASE("handshake frames out of turn close the connection with BadFrame")
